@@ -1,0 +1,69 @@
+# PortGuard: `make run` serves the demo, `make test` checks everything.
+# Needs only Python 3.11 and make; everything else is installed from the Pipfile.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export PIPENV_VERBOSITY := -1
+PIPENV := $(PYTHON) -m pipenv
+RUN := $(PIPENV) run
+
+# The production shape used by the second test pass (the services on this machine).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint check test-embedded test-production browser
+
+.venv/.synced: Pipfile.lock
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet pipenv \
+		|| $(PYTHON) -m pip install --user --quiet --break-system-packages pipenv
+	$(PIPENV) sync --dev
+	@touch $@
+
+install: .venv/.synced
+
+run: install
+	$(RUN) python manage.py migrate --noinput
+	$(RUN) python manage.py seed_demo
+	$(RUN) python manage.py collectstatic --noinput --verbosity 0
+	$(RUN) daphne -b 127.0.0.1 -p 8000 portguard.asgi:application
+
+# Debian's Chromium for the real-browser tests (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "Installing Debian's chromium for the browser tests"; \
+		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
+			|| echo "Could not install chromium: browser tests will fail under CI and be skipped elsewhere"; \
+	fi
+
+lint: install
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+
+check: install
+	$(RUN) python manage.py check --fail-level WARNING
+	$(RUN) python manage.py makemigrations --check --dry-run
+
+test-embedded: install browser
+	$(RUN) pytest $(PYTEST_ARGS)
+
+# Under CI=true PostgreSQL and Redis are required: unreachable services fail the run.
+test-production: install browser
+	@if $(RUN) python -m portguard.services_check "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		echo "== Test pass on PostgreSQL + Redis"; \
+		DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only \
+			$(RUN) pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL + Redis are required under CI and did not answer"; exit 1; \
+	else \
+		echo "== PostgreSQL + Redis not reachable: production-shape pass skipped (it is required under CI)"; \
+	fi
+
+test: lint check
+	@echo "== Test pass on the embedded default (SQLite + in-memory channel layer)"
+	@$(MAKE) --no-print-directory test-embedded
+	@$(MAKE) --no-print-directory test-production

@@ -1,0 +1,103 @@
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vessels.services import visible_port_calls
+
+from . import services
+from .choices import TestKind, TestResult
+from .models import ScreeningTest
+
+
+class TestInSerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=20)
+    kind = serializers.ChoiceField(choices=TestKind.choices)
+    sampled_at = serializers.DateTimeField()
+    result = serializers.ChoiceField(choices=TestResult.choices)
+    port_call = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    kit_lot = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    client_uuid = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+    def validate_port_call(self, value):
+        if value is None:
+            return None
+        call = visible_port_calls(self.context["request"].user).filter(pk=value).first()
+        if call is None:
+            raise serializers.ValidationError(_("Unknown port call."))
+        return call
+
+
+class TestOutSerializer(serializers.ModelSerializer):
+    id_number = serializers.CharField(source="person.id_number")
+    full_name = serializers.CharField(source="person.full_name")
+    port_call = serializers.IntegerField(source="port_call_id", allow_null=True)
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = ScreeningTest
+        fields = [
+            "id",
+            "id_number",
+            "full_name",
+            "kind",
+            "sampled_at",
+            "result",
+            "result_at",
+            "port_call",
+            "kit_lot",
+            "client_uuid",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class TestCreate(APIView):
+    @extend_schema(
+        request=TestInSerializer,
+        responses={
+            201: TestOutSerializer,
+            200: OpenApiResponse(TestOutSerializer, description="Retry with a known client_uuid: the first record"),
+            400: OpenApiResponse(description="Validation error naming the field"),
+        },
+        examples=[
+            OpenApiExample(
+                "Negative rapid test at the berth",
+                value={
+                    "id_number": "022081000123",
+                    "kind": "rapid",
+                    "sampled_at": "2021-08-12T09:05:00+07:00",
+                    "result": "negative",
+                    "port_call": 1,
+                    "client_uuid": "6f1c1c36-8a4e-4c55-9d49-4d0f2c1b8e11",
+                },
+                request_only=True,
+            )
+        ],
+        summary="Record a test result (idempotent by client_uuid)",
+    )
+    def post(self, request):
+        form = TestInSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        person = services.find_person(data["id_number"])
+        port_call = data["port_call"] or services.open_port_call_of(person, data["sampled_at"])
+        if port_call is not None and data["port_call"] is None:
+            port_call = visible_port_calls(request.user).filter(pk=port_call.pk).first()
+        test, created = services.record_test(
+            request.user,
+            services.TestData(
+                person=person,
+                kind=data["kind"],
+                sampled_at=data["sampled_at"],
+                result=data["result"],
+                port_call=port_call,
+                kit_lot=data["kit_lot"],
+                client_uuid=data["client_uuid"],
+            ),
+            now=timezone.now(),
+        )
+        test = ScreeningTest.objects.select_related("person", "recorded_by").get(pk=test.pk)
+        return Response(TestOutSerializer(test).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,45 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IdKind(models.TextChoices):
+    CCCD = "cccd", _("citizen ID card (CCCD, 12 digits)")
+    CMND = "cmnd", _("identity card (CMND, 9 digits)")
+    PASSPORT = "passport", _("passport")
+
+
+class CrewRole(models.TextChoices):
+    CAPTAIN = "captain", _("captain")
+    CREW = "crew", _("crew member")
+    WORKER = "worker", _("worker")
+
+
+class TestKind(models.TextChoices):
+    __test__ = False  # a name pytest would otherwise try to collect
+
+    RAPID = "rapid", _("rapid antigen test")
+    RT_PCR = "rt_pcr", _("RT-PCR")
+    RT_PCR_POOLED = "rt_pcr_pooled", _("pooled RT-PCR")
+
+
+class TestResult(models.TextChoices):
+    __test__ = False
+
+    PENDING = "pending", _("pending")
+    NEGATIVE = "negative", _("negative")
+    POSITIVE = "positive", _("positive")
+    INVALID = "invalid", _("invalid")
+
+
+class Screening(models.TextChoices):
+    """A person's screening state for one port call (rule R1)."""
+
+    UNTESTED = "untested", _("untested")
+    PENDING = "pending", _("pending")
+    NEGATIVE = "negative", _("negative")
+    POSITIVE = "positive", _("positive")
+    INVALID = "invalid", _("invalid")
+    EXPIRED = "expired", _("expired")
+
+
+RT_PCR_KINDS = frozenset({TestKind.RT_PCR, TestKind.RT_PCR_POOLED})

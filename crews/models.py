@@ -1,0 +1,148 @@
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CrewRole, IdKind, TestKind, TestResult
+
+ID_PATTERNS = {
+    IdKind.CCCD: re.compile(r"^\d{12}$"),
+    IdKind.CMND: re.compile(r"^\d{9}$"),
+    IdKind.PASSPORT: re.compile(r"^[A-Z][A-Z0-9]{5,8}$"),
+}
+
+
+def normalise_id_number(value: str) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def id_kind_of(id_number: str) -> str | None:
+    """The document kind an ID number's shape says it is, or None if it fits none."""
+    for kind, pattern in ID_PATTERNS.items():
+        if pattern.match(id_number):
+            return kind
+    return None
+
+
+class Person(models.Model):
+    """One person, reused across port calls and roles (crew, worker, KCS staff)."""
+
+    full_name = models.CharField(_("full name"), max_length=200)
+    id_kind = models.CharField(_("document kind"), max_length=10, choices=IdKind.choices)
+    id_number = models.CharField(
+        _("document number"), max_length=20, help_text=_("12-digit CCCD, 9-digit CMND or passport number.")
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=60, blank=True, default="Việt Nam")
+
+    class Meta:
+        ordering = ["full_name", "id_number"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(fields=["id_kind", "id_number"], name="person_unique_document"),
+        ]
+        indexes = [models.Index(fields=["id_number"], name="person_id_number")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.id_number})"
+
+
+class CrewMember(models.Model):
+    """A person on one port call's manifest. Removal is recorded, never deleted."""
+
+    port_call = models.ForeignKey(
+        "vessels.PortCall", verbose_name=_("port call"), related_name="crew", on_delete=models.PROTECT
+    )
+    person = models.ForeignKey(Person, verbose_name=_("person"), related_name="manifests", on_delete=models.PROTECT)
+    role = models.CharField(_("role"), max_length=10, choices=CrewRole.choices, default=CrewRole.CREW)
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("added by"), related_name="+", on_delete=models.PROTECT
+    )
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["port_call", "role", "id"]
+        verbose_name = _("crew member")
+        verbose_name_plural = _("crew manifest")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["port_call", "person"],
+                condition=Q(removed_at__isnull=True),
+                name="crew_once_per_call",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.full_name} — {self.get_role_display()}"
+
+
+class ScreeningTest(models.Model):
+    """One test sample and its result. Never edited: a correction is a new record that
+    supersedes this one, with a reason."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), related_name="tests", on_delete=models.PROTECT)
+    port_call = models.ForeignKey(
+        "vessels.PortCall",
+        verbose_name=_("port call"),
+        related_name="tests",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("The port call this test was taken for, if any."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TestKind.choices)
+    sampled_at = models.DateTimeField(_("sampled at"))
+    result = models.CharField(_("result"), max_length=10, choices=TestResult.choices)
+    result_at = models.DateTimeField(_("result at"), null=True, blank=True)
+    wharf = models.ForeignKey(
+        "vessels.Wharf",
+        verbose_name=_("taken at wharf"),
+        related_name="tests",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    kit_lot = models.CharField(_("kit lot"), max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), related_name="+", on_delete=models.PROTECT
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    client_uuid = models.UUIDField(
+        _("client key"), null=True, blank=True, unique=True, help_text=_("Lets a client retry safely.")
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("supersedes"),
+        related_name="superseded_by",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    correction_reason = models.CharField(_("reason for correction"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["sampled_at", "id"]
+        verbose_name = _("test")
+        verbose_name_plural = _("tests")
+        indexes = [models.Index(fields=["port_call", "person", "sampled_at"], name="test_call_person_time")]
+
+    def __str__(self) -> str:
+        return f"{self.person.full_name}: {self.get_kind_display()} {self.get_result_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("A recorded test is never edited; record a correction that supersedes it.")
+        super().save(*args, **kwargs)

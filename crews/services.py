@@ -1,0 +1,310 @@
+"""People, crew manifests and tests: the writes every entry point goes through."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portguard.domain import DomainError
+from vessels.models import PortCall
+from vessels.services import (
+    check_sample_time,
+    clearance_of,
+    lock_port_call,
+    require_perm,
+    require_wharf_in_scope,
+    suspend_active_handover,
+)
+
+from .choices import CrewRole, Screening, TestKind, TestResult
+from .models import CrewMember, Person, ScreeningTest, id_kind_of, normalise_id_number
+
+
+@dataclass
+class PersonData:
+    id_number: str
+    full_name: str = ""
+    date_of_birth: date | None = None
+    role: str = CrewRole.CREW
+    id_kind: str = ""
+    phone: str = ""
+
+
+def parse_id_number(value: str, id_kind: str = "", field: str = "id_number") -> tuple[str, str]:
+    """Normalise an ID number and tell its document kind, or refuse a malformed one."""
+    number = normalise_id_number(value)
+    kind = id_kind_of(number)
+    if kind is None:
+        raise DomainError(
+            _("%(value)s is not a 12-digit CCCD, a 9-digit CMND or a passport number.") % {"value": value},
+            field=field,
+        )
+    if id_kind and id_kind != kind:
+        raise DomainError(_("This number does not fit the document kind given."), field=field)
+    return number, kind
+
+
+def resolve_people(rows: Sequence[PersonData], field: str = "crew") -> list[Person]:
+    """Find each row's person by document, creating the missing ones; in two queries."""
+    keys = []
+    for index, row in enumerate(rows):
+        number, kind = parse_id_number(row.id_number, row.id_kind, field=f"{field}[{index}].id_number")
+        if (kind, number) in keys:
+            raise DomainError(_("This person is listed twice."), field=f"{field}[{index}].id_number")
+        keys.append((kind, number))
+    existing = {(p.id_kind, p.id_number): p for p in Person.objects.filter(id_number__in=[n for _k, n in keys])}
+    missing = []
+    for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
+        if key in existing:
+            continue
+        if not row.full_name.strip():
+            raise DomainError(_("A new person needs a full name."), field=f"{field}[{index}].full_name")
+        person = Person(
+            id_kind=key[0],
+            id_number=key[1],
+            full_name=row.full_name.strip(),
+            date_of_birth=row.date_of_birth,
+            phone=row.phone,
+        )
+        existing[key] = person
+        missing.append(person)
+    if missing:
+        Person.objects.bulk_create(missing)
+        if any(p.pk is None for p in missing):  # backends that do not return ids
+            fetched = {
+                (p.id_kind, p.id_number): p for p in Person.objects.filter(id_number__in=[p.id_number for p in missing])
+            }
+            existing.update(fetched)
+    return [existing[key] for key in keys]
+
+
+def find_person(id_number: str, field: str = "id_number") -> Person:
+    number, kind = parse_id_number(id_number, field=field)
+    try:
+        return Person.objects.get(id_kind=kind, id_number=number)
+    except Person.DoesNotExist:
+        raise DomainError(_("Nobody with ID number %(n)s is registered.") % {"n": number}, field=field) from None
+
+
+# --- Manifest ------------------------------------------------------------------------
+
+
+def add_crew_member(user, port_call_id: int, data: PersonData) -> CrewMember:
+    """Put a person on a port call's manifest. They block handover until tested; a
+    handover already approved is suspended, since it did not cover them."""
+    require_perm(user, "crews.add_crewmember", _("You may not change crew manifests."))
+    if data.role not in CrewRole.values:
+        raise DomainError(_("Unknown role."), field="role")
+    with transaction.atomic():
+        call = lock_port_call(port_call_id)
+        require_wharf_in_scope(user, call.wharf)
+        _refuse_if_departed(call)
+        (person,) = resolve_people([data], field="crew")
+        if call.crew.filter(person=person, removed_at__isnull=True).exists():
+            raise DomainError(_("This person is already on the manifest."), field="id_number")
+        member = CrewMember.objects.create(port_call=call, person=person, role=data.role, added_by=user)
+        suspend_active_handover(
+            call, _("%(name)s was added to the crew after approval.") % {"name": person.full_name}, timezone.now()
+        )
+    return member
+
+
+def remove_crew_member(user, port_call_id: int, person_id: int) -> CrewMember:
+    """Take a person off the manifest. Refused while their latest result is positive."""
+    require_perm(user, "crews.change_crewmember", _("You may not change crew manifests."))
+    with transaction.atomic():
+        call = lock_port_call(port_call_id)
+        require_wharf_in_scope(user, call.wharf)
+        _refuse_if_departed(call)
+        clearance = clearance_of(call)
+        screening = next((p for p in clearance.people if p.member.person_id == person_id), None)
+        if screening is None:
+            raise DomainError(_("This person is not on the manifest."), field="person", code="not_found")
+        if screening.state == Screening.POSITIVE:
+            raise DomainError(
+                _("%(name)s tested positive and cannot be removed from the manifest.")
+                % {"name": screening.member.person.full_name},
+                field="person",
+                code="positive_on_board",
+            )
+        member = screening.member
+        member.removed_at = timezone.now()
+        member.removed_by = user
+        member.save(update_fields=["removed_at", "removed_by"])
+    return member
+
+
+def _refuse_if_departed(call: PortCall) -> None:
+    if call.departed_at is not None:
+        raise DomainError(_("The vessel has departed."), code="departed")
+
+
+# --- Tests ---------------------------------------------------------------------------
+
+
+@dataclass
+class TestData:
+    __test__ = False  # not a pytest class
+
+    person: Person
+    kind: str
+    sampled_at: datetime
+    result: str
+    port_call: PortCall | None = None
+    kit_lot: str = ""
+    client_uuid: uuid.UUID | None = None
+
+
+def record_test(user, data: TestData, now: datetime | None = None) -> tuple[ScreeningTest, bool]:
+    """Record one test result. Returns ``(test, created)``.
+
+    The same ``client_uuid`` sent again returns the first record and saves nothing, so
+    a phone on a bad connection can retry safely.
+    """
+    if data.client_uuid is not None:
+        existing = ScreeningTest.objects.filter(client_uuid=data.client_uuid).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            (test,) = record_tests(user, [data], now=now)
+    except IntegrityError:
+        existing = ScreeningTest.objects.filter(client_uuid=data.client_uuid).first()
+        if data.client_uuid is None or existing is None:
+            raise
+        return existing, False
+    return test, True
+
+
+def record_tests(user, entries: Sequence[TestData], now: datetime | None = None) -> list[ScreeningTest]:
+    """Record several results at once (the screening sheet): all saved or none.
+
+    Tests for a port call are written under that call's lock; a positive that changes a
+    person's state after handover was approved suspends the handover.
+    """
+    require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
+    now = now or timezone.now()
+    for entry in entries:
+        _validate_test(entry, now)
+    call_ids = sorted({e.port_call.pk for e in entries if e.port_call is not None})
+    with transaction.atomic():
+        calls = {pk: lock_port_call(pk) for pk in call_ids}
+        for call in calls.values():
+            require_wharf_in_scope(user, call.wharf)
+        _check_on_manifest(entries, calls)
+        tests = [
+            ScreeningTest(
+                person=e.person,
+                port_call=calls.get(e.port_call.pk) if e.port_call else None,
+                wharf=calls[e.port_call.pk].wharf if e.port_call else None,
+                kind=e.kind,
+                sampled_at=e.sampled_at,
+                result=e.result,
+                result_at=None if e.result == TestResult.PENDING else now,
+                kit_lot=e.kit_lot,
+                client_uuid=e.client_uuid,
+                recorded_by=user,
+            )
+            for e in entries
+        ]
+        for test in tests:
+            test.save()
+        for call in calls.values():
+            _suspend_on_positive(call, [t for t in tests if t.port_call_id == call.pk], now)
+    return tests
+
+
+def correct_test(user, original: ScreeningTest, result: str, reason: str) -> ScreeningTest:
+    """Record a correction: a new test with the same sample that supersedes ``original``."""
+    require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
+    if not reason.strip():
+        raise DomainError(_("Give the reason for the correction."), field="reason")
+    if result not in TestResult.values:
+        raise DomainError(_("Unknown result."), field="result")
+    now = timezone.now()
+    with transaction.atomic():
+        call = lock_port_call(original.port_call_id) if original.port_call_id else None
+        if call is not None:
+            require_wharf_in_scope(user, call.wharf)
+        if ScreeningTest.objects.filter(supersedes=original).exists():
+            raise DomainError(_("This result was already corrected."), code="already_corrected")
+        test = ScreeningTest.objects.create(
+            person=original.person,
+            port_call=original.port_call,
+            wharf=original.wharf,
+            kind=original.kind,
+            sampled_at=original.sampled_at,
+            result=result,
+            result_at=None if result == TestResult.PENDING else now,
+            kit_lot=original.kit_lot,
+            recorded_by=user,
+            supersedes=original,
+            correction_reason=reason.strip(),
+        )
+        if call is not None:
+            _suspend_on_positive(call, [test], now)
+    return test
+
+
+def open_port_call_of(person: Person, sampled_at: datetime) -> PortCall | None:
+    """The open port call a person is on at ``sampled_at``, for results sent without one."""
+    member = (
+        CrewMember.objects.filter(
+            person=person,
+            removed_at__isnull=True,
+            port_call__departed_at__isnull=True,
+            port_call__arrived_at__lte=sampled_at,
+        )
+        .select_related("port_call")
+        .order_by("-port_call__arrived_at")
+        .first()
+    )
+    return member.port_call if member else None
+
+
+def _validate_test(entry: TestData, now: datetime) -> None:
+    if entry.kind not in TestKind.values:
+        raise DomainError(_("Unknown test kind."), field="kind")
+    if entry.result not in TestResult.values:
+        raise DomainError(_("Unknown result."), field="result")
+    check_sample_time(entry.sampled_at, now)
+    if entry.port_call is not None and entry.sampled_at < entry.port_call.arrived_at:
+        raise DomainError(_("The sample was taken before the vessel arrived."), field="sampled_at")
+
+
+def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) -> None:
+    if not calls:
+        return
+    on_board = set(
+        CrewMember.objects.filter(port_call_id__in=list(calls), removed_at__isnull=True).values_list(
+            "port_call_id", "person_id"
+        )
+    )
+    for entry in entries:
+        if entry.port_call is not None and (entry.port_call.pk, entry.person.pk) not in on_board:
+            raise DomainError(
+                _("%(name)s is not on this port call's manifest.") % {"name": entry.person.full_name},
+                field="id_number",
+            )
+        if entry.port_call is not None and calls[entry.port_call.pk].departed_at is not None:
+            raise DomainError(_("The vessel has departed."), field="port_call", code="departed")
+
+
+def _suspend_on_positive(call: PortCall, tests: list[ScreeningTest], now: datetime) -> None:
+    positives = {t.person_id for t in tests if t.result == TestResult.POSITIVE}
+    if not positives:
+        return
+    clearance = clearance_of(call, now)
+    named = [
+        p.member.person.full_name
+        for p in clearance.people
+        if p.member.person_id in positives and p.state == Screening.POSITIVE
+    ]
+    if named:
+        suspend_active_handover(
+            call, _("Positive result after approval: %(names)s.") % {"names": ", ".join(named)}, now
+        )

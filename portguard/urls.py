@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from crews import api as crews_api
+from vessels import api as vessels_api
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("wharves/", vessels_api.WharfList.as_view(), name="wharves"),
+    path("port-calls/", vessels_api.PortCallCreate.as_view(), name="port-calls"),
+    path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
+    path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
+    path("tests/", crews_api.TestCreate.as_view(), name="tests"),
+]
+
+urlpatterns = [
+    path("", include("vessels.urls")),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+]

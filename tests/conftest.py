@@ -1,0 +1,132 @@
+"""Shared personas and data: an inspector of Cẩm Phả, an inspector of Hạ Long (the
+outsider for Cẩm Phả), a port authority officer, a health officer, a TKV supervisor."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from crews.choices import CrewRole, TestKind, TestResult
+from crews.models import Person
+from crews.services import PersonData, TestData, record_test
+from portguard import roles
+from vessels.choices import Locality, WharfKind
+from vessels.models import PortCall, Wharf
+from vessels.services import VesselData, register_port_call
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+ARRIVAL = datetime(2021, 8, 12, 8, 0, tzinfo=VN)
+
+
+def make_user(username: str, role: str, wharves=()) -> User:
+    user = User.objects.create_user(username, password="pw-" + username)
+    user.groups.add(Group.objects.get(name=role))
+    for wharf in wharves:
+        wharf.inspectors.add(user)
+    return user
+
+
+@pytest.fixture
+def cam_pha(db) -> Wharf:
+    return Wharf.objects.create(
+        code="CP-03", name="Bến Mông Dương", locality=Locality.CAM_PHA, kind=WharfKind.WHARF, route_order=3
+    )
+
+
+@pytest.fixture
+def ha_long(db) -> Wharf:
+    return Wharf.objects.create(
+        code="HL-01", name="Cảng Làng Khánh", locality=Locality.HA_LONG, kind=WharfKind.PORT, route_order=10
+    )
+
+
+@pytest.fixture
+def inspector(cam_pha) -> User:
+    return make_user("alice", roles.INSPECTOR, [cam_pha])
+
+
+@pytest.fixture
+def outsider(ha_long) -> User:
+    """An inspector of Hạ Long: outside Cẩm Phả's scope."""
+    return make_user("charlie", roles.INSPECTOR, [ha_long])
+
+
+@pytest.fixture
+def authority(db) -> User:
+    return make_user("bob", roles.AUTHORITY)
+
+
+@pytest.fixture
+def health(db) -> User:
+    return make_user("hoa", roles.HEALTH)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return make_user("son", roles.SUPERVISOR)
+
+
+def crew_data(n: int, start: int = 0) -> list[PersonData]:
+    """``n`` people: a captain first, then crew members, each with a 12-digit CCCD."""
+    names = ["Nguyễn Văn Hùng", "Trần Thị Lan", "Phạm Đức Thắng", "Lê Quang Vũ", "Hoàng Thị Ngọc Ánh"]
+    return [
+        PersonData(
+            id_number=f"022{start + i:09d}",
+            full_name=f"{names[(start + i) % len(names)]} {start + i}",
+            role=CrewRole.CAPTAIN if i == 0 else CrewRole.CREW,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def make_call(inspector, cam_pha):
+    counter = iter(range(1000, 10000))
+
+    def make(crew: int = 3, wharf: Wharf | None = None, arrived_at: datetime = ARRIVAL, by: User | None = None):
+        n = next(counter)
+        return register_port_call(
+            by or inspector,
+            wharf=wharf or cam_pha,
+            vessel=VesselData(registration=f"QN-{n}", name=f"Hoàng Long {n}", kind="self_propelled_barge"),
+            arrived_at=arrived_at,
+            origin="Hải Phòng",
+            crew=crew_data(crew, start=n * 100),
+            now=arrived_at + timedelta(minutes=1),
+        )
+
+    return make
+
+
+@pytest.fixture
+def record(inspector):
+    """Record one test for a person of a port call."""
+
+    def rec(
+        call: PortCall,
+        person: Person,
+        result: str = TestResult.NEGATIVE,
+        kind: str = TestKind.RAPID,
+        sampled_at: datetime | None = None,
+        by: User | None = None,
+        now: datetime | None = None,
+    ):
+        sampled_at = sampled_at or call.arrived_at + timedelta(hours=1)
+        test, _created = record_test(
+            by or inspector,
+            TestData(person=person, kind=kind, sampled_at=sampled_at, result=result, port_call=call),
+            now=now or sampled_at + timedelta(minutes=20),
+        )
+        return test
+
+    return rec
+
+
+def people_of(call: PortCall) -> list[Person]:
+    return [m.person for m in call.crew.filter(removed_at__isnull=True).select_related("person").order_by("id")]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,213 @@
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crews.choices import CrewRole
+from crews.services import PersonData
+
+from . import services
+from .choices import PortCallStatus, VesselKind
+from .clearance import CallClearance
+from .models import PortCall
+
+
+class WharfSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    locality = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class VesselInSerializer(serializers.Serializer):
+    registration = serializers.CharField(max_length=20)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=VesselKind.choices, required=False, default=VesselKind.OTHER)
+    owner = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CrewInSerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=20)
+    full_name = serializers.CharField(max_length=200)
+    role = serializers.ChoiceField(choices=CrewRole.choices)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class PortCallInSerializer(serializers.Serializer):
+    wharf = serializers.CharField(max_length=16)
+    vessel = VesselInSerializer()
+    arrived_at = serializers.DateTimeField()
+    origin = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    cargo_kind = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    cargo_tonnes = serializers.DecimalField(
+        max_digits=10, decimal_places=1, required=False, allow_null=True, default=None, min_value=0
+    )
+    crew = CrewInSerializer(many=True, required=False, default=list)
+
+    def validate_wharf(self, value):
+        wharf = services.visible_wharves(self.context["request"].user).filter(code=value.strip().upper()).first()
+        if wharf is None:
+            raise serializers.ValidationError(_("Unknown wharf."))
+        return wharf
+
+
+def port_call_json(call: PortCall, clearance: CallClearance) -> dict:
+    return {
+        "id": call.pk,
+        "wharf": {"code": call.wharf.code, "name": call.wharf.name},
+        "vessel": {"registration": call.vessel.registration, "name": call.vessel.name, "kind": call.vessel.kind},
+        "arrived_at": timezone.localtime(call.arrived_at).isoformat(),
+        "departed_at": timezone.localtime(call.departed_at).isoformat() if call.departed_at else None,
+        "origin": call.origin,
+        "cargo_kind": call.cargo_kind,
+        "cargo_tonnes": float(call.cargo_tonnes) if call.cargo_tonnes is not None else None,
+        "status": clearance.status,
+        "crew": [
+            {
+                "id_number": p.member.person.id_number,
+                "full_name": p.member.person.full_name,
+                "role": p.member.role,
+                "screening": p.state,
+                "reason": p.reason,
+                "test": None
+                if p.test is None
+                else {
+                    "id": p.test.pk,
+                    "kind": p.test.kind,
+                    "result": p.test.result,
+                    "sampled_at": timezone.localtime(p.test.sampled_at).isoformat(),
+                },
+            }
+            for p in clearance.people
+        ],
+        "counts": {
+            "crew": len(clearance.people),
+            "tested": clearance.tested_count,
+            "negative": clearance.negative_count,
+            "blocking": len(clearance.blocking),
+        },
+        "blocking": [] if clearance.can_approve else services.blocking_payload(clearance),
+    }
+
+
+PORT_CALL_EXAMPLE = {
+    "wharf": "CP-03",
+    "vessel": {"registration": "QN-4567", "name": "Hoàng Long 18", "kind": "self_propelled_barge"},
+    "arrived_at": "2021-08-12T08:30:00+07:00",
+    "origin": "Hải Phòng",
+    "cargo_kind": "than cám",
+    "cargo_tonnes": 850,
+    "crew": [
+        {"id_number": "022081000123", "full_name": "Nguyễn Văn Hùng", "role": "captain", "date_of_birth": "1981-04-02"}
+    ],
+}
+
+PortCallOut = inline_serializer(
+    "PortCall",
+    {
+        "id": serializers.IntegerField(),
+        "status": serializers.ChoiceField(choices=PortCallStatus.choices),
+        "crew": serializers.ListField(child=serializers.DictField()),
+        "blocking": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class WharfList(APIView):
+    @extend_schema(responses=WharfSerializer(many=True), summary="Wharves the caller may see")
+    def get(self, request):
+        wharves = services.visible_wharves(request.user)
+        return Response(WharfSerializer(wharves, many=True).data)
+
+
+class PortCallCreate(APIView):
+    @extend_schema(
+        request=PortCallInSerializer,
+        responses={201: PortCallOut, 400: OpenApiResponse(description="Validation error naming the field")},
+        examples=[OpenApiExample("Coal barge arriving at Cẩm Phả", value=PORT_CALL_EXAMPLE, request_only=True)],
+        summary="Register an arriving vessel and its crew",
+    )
+    def post(self, request):
+        form = PortCallInSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        call = services.register_port_call(
+            request.user,
+            wharf=data["wharf"],
+            vessel=services.VesselData(**data["vessel"]),
+            arrived_at=data["arrived_at"],
+            origin=data["origin"],
+            cargo_kind=data["cargo_kind"],
+            cargo_tonnes=data["cargo_tonnes"],
+            crew=[PersonData(**member) for member in data["crew"]],
+        )
+        call = services.visible_port_calls(request.user).get(pk=call.pk)
+        return Response(port_call_json(call, services.clearance_of(call)), status=status.HTTP_201_CREATED)
+
+
+class PortCallDetail(APIView):
+    @extend_schema(responses={200: PortCallOut}, summary="A port call with its status and each person's screening")
+    def get(self, request, pk: int):
+        call = get_object_or_404(services.visible_port_calls(request.user), pk=pk)
+        return Response(port_call_json(call, services.clearance_of(call)))
+
+
+class HandoverCreate(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "Handover",
+                {
+                    "id": serializers.IntegerField(),
+                    "port_call": serializers.IntegerField(),
+                    "approved_at": serializers.DateTimeField(),
+                    "approved_by": serializers.CharField(),
+                    "evidence": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            403: OpenApiResponse(description="Only the port authority approves"),
+            409: OpenApiResponse(
+                description="Someone on board is not cleared",
+                examples=[
+                    OpenApiExample(
+                        "Blocked",
+                        value={
+                            "error": "handover_blocked",
+                            "message": "Cargo handover cannot be approved yet.",
+                            "blocking": [{"id_number": "022081000123", "reason": "Result pending."}],
+                        },
+                    )
+                ],
+            ),
+        },
+        summary="Approve cargo handover (rule R1)",
+    )
+    def post(self, request, pk: int):
+        call = get_object_or_404(services.visible_port_calls(request.user), pk=pk)
+        handover = services.approve_handover(request.user, call.pk)
+        evidence = handover.evidence.select_related("person", "test")
+        return Response(
+            {
+                "id": handover.pk,
+                "port_call": call.pk,
+                "approved_at": timezone.localtime(handover.approved_at).isoformat(),
+                "approved_by": request.user.get_username(),
+                "evidence": [
+                    {
+                        "id_number": e.person.id_number,
+                        "full_name": e.person.full_name,
+                        "role": e.role,
+                        "test": e.test_id,
+                        "kind": e.test.kind,
+                        "sampled_at": timezone.localtime(e.test.sampled_at).isoformat(),
+                    }
+                    for e in evidence
+                ],
+            },
+            status=status.HTTP_201_CREATED,
+        )

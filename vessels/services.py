@@ -1,0 +1,260 @@
+"""The port-call domain: registering arrivals, reading clearance, approving handover.
+
+Every entry point (pages, API, admin actions, commands) calls these functions, so a
+rule cannot be skipped by coming in through another door.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crews.choices import CrewRole
+from crews.models import CrewMember, ScreeningTest
+from portguard.domain import DomainError, HandoverBlocked, NotAllowed
+
+from .choices import HandoverState, PortCallStatus
+from .clearance import CallClearance, Validity, evaluate
+from .models import Handover, HandoverEvidence, PortCall, Vessel, Wharf, normalise_registration
+
+
+def validity() -> Validity:
+    return Validity(
+        rapid=timedelta(hours=settings.PORTGUARD_RAPID_VALIDITY_HOURS),
+        rt_pcr=timedelta(hours=settings.PORTGUARD_RT_PCR_VALIDITY_HOURS),
+    )
+
+
+# --- Scope -------------------------------------------------------------------------
+
+
+def sees_all_wharves(user) -> bool:
+    return user.is_authenticated and user.has_perm("vessels.view_all_wharves")
+
+
+def visible_wharves(user) -> QuerySet[Wharf]:
+    if not user.is_authenticated:
+        return Wharf.objects.none()
+    if sees_all_wharves(user):
+        return Wharf.objects.all()
+    return Wharf.objects.filter(inspectors=user)
+
+
+def visible_port_calls(user) -> QuerySet[PortCall]:
+    calls = PortCall.objects.select_related("vessel", "wharf")
+    if sees_all_wharves(user):
+        return calls
+    return calls.filter(wharf__in=visible_wharves(user))
+
+
+def require_wharf_in_scope(user, wharf: Wharf) -> None:
+    if not sees_all_wharves(user) and not wharf.inspectors.filter(pk=user.pk).exists():
+        raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": wharf.code}, field="wharf")
+
+
+def require_perm(user, perm: str, message: str) -> None:
+    if not (user.is_authenticated and user.has_perm(perm)):
+        raise NotAllowed(message)
+
+
+# --- Reading clearance -------------------------------------------------------------
+
+
+def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dict[int, CallClearance]:
+    """Evaluate rule R1 for many port calls in three queries, whatever their number."""
+    calls = list(calls)
+    now = now or timezone.now()
+    ids = [c.pk for c in calls]
+    crew_by_call: dict[int, list[CrewMember]] = defaultdict(list)
+    for member in CrewMember.objects.filter(port_call_id__in=ids, removed_at__isnull=True).select_related("person"):
+        crew_by_call[member.port_call_id].append(member)
+    tests_by_call: dict[int, dict[int, list[ScreeningTest]]] = defaultdict(lambda: defaultdict(list))
+    for test in ScreeningTest.objects.filter(port_call_id__in=ids, superseded_by__isnull=True).order_by(
+        "sampled_at", "id"
+    ):
+        tests_by_call[test.port_call_id][test.person_id].append(test)
+    latest_handover: dict[int, Handover] = {}
+    for handover in Handover.objects.filter(port_call_id__in=ids).order_by("approved_at", "id"):
+        latest_handover[handover.port_call_id] = handover
+    return {
+        call.pk: evaluate(
+            arrived_at=call.arrived_at,
+            departed_at=call.departed_at,
+            crew=sorted(crew_by_call[call.pk], key=_crew_order),
+            tests_by_person=tests_by_call[call.pk],
+            latest_handover=latest_handover.get(call.pk),
+            now=now,
+            validity=validity(),
+        )
+        for call in calls
+    }
+
+
+def _crew_order(member: CrewMember):
+    return (list(CrewRole.values).index(member.role), member.person.full_name, member.pk)
+
+
+def clearance_of(call: PortCall, now: datetime | None = None) -> CallClearance:
+    return clearance_for([call], now)[call.pk]
+
+
+def blocking_payload(clearance: CallClearance) -> list[dict[str, str]]:
+    if not clearance.people:
+        return [{"id_number": "", "full_name": "", "screening": "", "reason": _("Nobody is on the manifest.")}]
+    return [
+        {
+            "id_number": p.member.person.id_number,
+            "full_name": p.member.person.full_name,
+            "screening": p.state,
+            "reason": p.reason,
+        }
+        for p in clearance.blocking
+    ]
+
+
+# --- Writes ------------------------------------------------------------------------
+
+
+def lock_port_call(pk: int) -> PortCall:
+    """Take the port call's lock. Call inside ``transaction.atomic()``.
+
+    On PostgreSQL this is a row lock; on SQLite every write transaction already holds
+    the database's write lock from BEGIN IMMEDIATE.
+    """
+    try:
+        return PortCall.objects.select_for_update().select_related("vessel", "wharf").get(pk=pk)
+    except PortCall.DoesNotExist:
+        raise DomainError(_("Unknown port call."), field="port_call", code="not_found") from None
+
+
+def check_sample_time(sampled_at: datetime, now: datetime, field: str = "sampled_at") -> None:
+    if timezone.is_naive(sampled_at):
+        raise DomainError(_("Give the time with its time zone."), field=field)
+    if sampled_at > now + timedelta(minutes=settings.PORTGUARD_CLOCK_SKEW_MINUTES):
+        raise DomainError(_("This time is in the future."), field=field)
+
+
+@dataclass
+class VesselData:
+    registration: str
+    name: str = ""
+    kind: str = ""
+    owner: str = ""
+
+
+def register_port_call(
+    user,
+    *,
+    wharf: Wharf,
+    vessel: VesselData,
+    arrived_at: datetime,
+    origin: str = "",
+    cargo_kind: str = "",
+    cargo_tonnes=None,
+    crew: Iterable[Any] = (),
+    now: datetime | None = None,
+) -> PortCall:
+    """Register an arriving vessel and its crew manifest.
+
+    ``crew`` holds ``crews.services.PersonData`` with a ``role``.
+    """
+    from crews.services import resolve_people
+
+    require_perm(user, "vessels.add_portcall", _("You may not register arrivals."))
+    require_wharf_in_scope(user, wharf)
+    now = now or timezone.now()
+    check_sample_time(arrived_at, now, field="arrived_at")
+    crew = list(crew)
+    registration = normalise_registration(vessel.registration)
+    with transaction.atomic():
+        boat, created = Vessel.objects.get_or_create(
+            registration=registration,
+            defaults={"name": vessel.name, "kind": vessel.kind or "other", "owner": vessel.owner},
+        )
+        if not created and vessel.name and (vessel.name, vessel.kind or boat.kind) != (boat.name, boat.kind):
+            boat.name, boat.kind = vessel.name, vessel.kind or boat.kind
+            boat.save(update_fields=["name", "kind"])
+        if boat.port_calls.filter(departed_at__isnull=True).exists():
+            raise DomainError(
+                _("Vessel %(reg)s is still berthed: record its departure first.") % {"reg": registration},
+                field="vessel",
+            )
+        call = PortCall.objects.create(
+            vessel=boat,
+            wharf=wharf,
+            arrived_at=arrived_at,
+            origin=origin,
+            cargo_kind=cargo_kind,
+            cargo_tonnes=cargo_tonnes,
+            registered_by=user,
+        )
+        people = resolve_people(crew, field="crew")
+        CrewMember.objects.bulk_create(
+            CrewMember(port_call=call, person=person, role=data.role, added_by=user)
+            for person, data in zip(people, crew, strict=True)
+        )
+    return call
+
+
+def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Handover:
+    """Approve cargo handover if every person on board is cleared (rule R1).
+
+    The check and the approval share one transaction holding the port call's lock, so a
+    result recorded at the same moment is either seen here or arrives after approval
+    (and then suspends it). Raises ``HandoverBlocked`` with who blocks and why.
+    """
+    require_perm(user, "vessels.approve_handover", _("Only the port authority approves cargo handover."))
+    with transaction.atomic():
+        call = lock_port_call(port_call_id)
+        now = now or timezone.now()
+        clearance = clearance_of(call, now)
+        if clearance.status == PortCallStatus.DEPARTED:
+            raise DomainError(_("The vessel has departed."), code="departed", field="port_call")
+        if clearance.status == PortCallStatus.HANDOVER_APPROVED:
+            raise DomainError(_("Cargo handover is already approved."), code="already_approved")
+        if not clearance.can_approve:
+            raise HandoverBlocked(_("Cargo handover cannot be approved yet."), blocking_payload(clearance))
+        handover = Handover.objects.create(port_call=call, approved_by=user, approved_at=now)
+        HandoverEvidence.objects.bulk_create(
+            HandoverEvidence(handover=handover, person=p.member.person, role=p.member.role, test=p.test)
+            for p in clearance.people
+        )
+    return handover
+
+
+def suspend_active_handover(call: PortCall, reason: str, at: datetime) -> Handover | None:
+    """Suspend the call's approved handover, if any. Call while holding the call's lock."""
+    handover = call.handovers.order_by("-approved_at", "-id").first()
+    if handover is None or handover.state != HandoverState.APPROVED:
+        return None
+    handover.state = HandoverState.SUSPENDED
+    handover.suspended_at = at
+    handover.suspended_reason = reason[:300]
+    handover.save(update_fields=["state", "suspended_at", "suspended_reason"])
+    return handover
+
+
+def record_departure(user, port_call_id: int, departed_at: datetime | None = None) -> PortCall:
+    require_perm(user, "vessels.change_portcall", _("You may not record departures."))
+    with transaction.atomic():
+        call = lock_port_call(port_call_id)
+        require_wharf_in_scope(user, call.wharf)
+        now = timezone.now()
+        departed_at = departed_at or now
+        check_sample_time(departed_at, now, field="departed_at")
+        if call.departed_at is not None:
+            raise DomainError(_("The vessel has already departed."), code="departed")
+        if departed_at < call.arrived_at:
+            raise DomainError(_("Departure cannot be before arrival."), field="departed_at")
+        if clearance_of(call, now).status == PortCallStatus.QUARANTINED:
+            raise DomainError(_("A quarantined vessel may not depart."), code="quarantined")
+        call.departed_at = departed_at
+        call.save(update_fields=["departed_at"])
+    return call
