@@ -14,8 +14,13 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            out.update(_flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix)))
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "non_field_errors":
+                path = prefix
+            else:
+                path = f"{prefix}.{key}" if prefix else key
+            out.update(_flatten(value, path))
         return out
     if isinstance(detail, list) and detail and all(isinstance(d, (dict, list)) for d in detail):
         out = {}
