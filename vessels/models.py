@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import HandoverState, Locality, VesselKind, WharfKind
 
-REGISTRATION_RE = re.compile(r"^[A-Z]{1,3}-?\d{3,6}$")
+REGISTRATION_RE = re.compile(r"^[A-Z]{1,3}-\d{3,6}$")
 
 
 def normalise_registration(value: str) -> str:

@@ -22,7 +22,7 @@ from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 
 from .choices import HandoverState, PortCallStatus
 from .clearance import CallClearance, Validity, evaluate
-from .models import Handover, HandoverEvidence, PortCall, Vessel, Wharf, normalise_registration
+from .models import REGISTRATION_RE, Handover, HandoverEvidence, PortCall, Vessel, Wharf, normalise_registration
 
 
 def validity() -> Validity:
@@ -173,6 +173,11 @@ def register_port_call(
     check_sample_time(arrived_at, now, field="arrived_at")
     crew = list(crew)
     registration = normalise_registration(vessel.registration)
+    if not REGISTRATION_RE.match(registration):
+        raise DomainError(
+            _("%(value)s is not a registration number such as QN-4567.") % {"value": vessel.registration},
+            field="vessel.registration",
+        )
     with transaction.atomic():
         boat, created = Vessel.objects.get_or_create(
             registration=registration,

@@ -85,6 +85,8 @@ def test_register_arrival_creates_the_call_with_its_crew(inspector):
             "crew[0].date_of_birth",
         ),
         ({"vessel": {"name": "no registration"}}, "vessel.registration"),
+        ({"vessel": {"registration": "tàu của tôi"}}, "vessel.registration"),
+        ({"cargo_tonnes": -5}, "cargo_tonnes"),
     ],
 )
 def test_bad_arrival_answers_400_naming_the_field_and_saves_nothing(inspector, change, field):

@@ -1,0 +1,47 @@
+"""Roles are Groups with explicit permissions; scope follows the role."""
+
+from django.contrib.auth.models import Group
+
+from portguard import roles
+from tests.conftest import make_user
+from vessels.services import visible_port_calls, visible_wharves
+
+
+def perms_of(role):
+    return {f"{p.content_type.app_label}.{p.codename}" for p in Group.objects.get(name=role).permissions.all()}
+
+
+def test_every_role_exists_as_a_group(db):
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        roles.INSPECTOR,
+        roles.SUPERVISOR,
+        roles.AUTHORITY,
+        roles.HEALTH,
+        roles.ADMIN,
+    }
+
+
+def test_only_the_port_authority_group_may_approve_handover(db):
+    holders = {role for role in roles.ROLE_LABELS if "vessels.approve_handover" in perms_of(role)}
+    assert holders == {roles.AUTHORITY}
+
+
+def test_inspectors_record_results_but_authority_does_not(db):
+    assert "crews.add_screeningtest" in perms_of(roles.INSPECTOR)
+    assert "crews.add_screeningtest" not in perms_of(roles.AUTHORITY)
+
+
+def test_inspector_sees_only_assigned_wharves_and_their_calls(make_call, inspector, outsider, authority, ha_long):
+    at_cam_pha = make_call(crew=1)
+    at_ha_long = make_call(crew=1, wharf=ha_long, by=outsider)
+    assert list(visible_wharves(inspector).values_list("code", flat=True)) == ["CP-03"]
+    assert set(visible_port_calls(inspector)) == {at_cam_pha}
+    assert set(visible_port_calls(outsider)) == {at_ha_long}
+    assert set(visible_port_calls(authority)) == {at_cam_pha, at_ha_long}
+
+
+def test_user_without_a_role_sees_nothing(make_call):
+    make_call(crew=1)
+    nobody = make_user("dave", roles.SUPERVISOR)
+    assert not visible_wharves(nobody).exists()
+    assert not visible_port_calls(nobody).exists()
