@@ -73,12 +73,7 @@ def resolve_people(rows: Sequence[PersonData], field: str = "crew") -> list[Pers
         existing[key] = person
         missing.append(person)
     if missing:
-        Person.objects.bulk_create(missing)
-        if any(p.pk is None for p in missing):  # backends that do not return ids
-            fetched = {
-                (p.id_kind, p.id_number): p for p in Person.objects.filter(id_number__in=[p.id_number for p in missing])
-            }
-            existing.update(fetched)
+        Person.objects.bulk_create(missing)  # PostgreSQL and SQLite both return the new ids
     return [existing[key] for key in keys]
 
 
