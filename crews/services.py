@@ -10,8 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError
+from realtime.broadcast import send_event_on_commit
+from vessels.choices import PortCallStatus
 from vessels.models import PortCall
 from vessels.services import (
+    announce_port_call,
     check_sample_time,
     clearance_of,
     lock_port_call,
@@ -105,6 +108,7 @@ def add_crew_member(user, port_call_id: int, data: PersonData) -> CrewMember:
         suspend_active_handover(
             call, _("%(name)s was added to the crew after approval.") % {"name": person.full_name}, timezone.now()
         )
+        announce_port_call(call)
     return member
 
 
@@ -130,6 +134,7 @@ def remove_crew_member(user, port_call_id: int, person_id: int) -> CrewMember:
         member.removed_at = timezone.now()
         member.removed_by = user
         member.save(update_fields=["removed_at", "removed_by"])
+        announce_port_call(call)
     return member
 
 
@@ -208,8 +213,7 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
         ]
         for test in tests:
             test.save()
-        for call in calls.values():
-            _suspend_on_positive(call, [t for t in tests if t.port_call_id == call.pk], now)
+        _settle_calls(calls, tests, now)
     return tests
 
 
@@ -241,7 +245,7 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str) -> Scr
             correction_reason=reason.strip(),
         )
         if call is not None:
-            _suspend_on_positive(call, [test], now)
+            _settle_calls({call.pk: call}, [test], now)
     return test
 
 
@@ -289,17 +293,40 @@ def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) 
             raise DomainError(_("The vessel has departed."), field="port_call", code="departed")
 
 
-def _suspend_on_positive(call: PortCall, tests: list[ScreeningTest], now: datetime) -> None:
-    positives = {t.person_id for t in tests if t.result == TestResult.POSITIVE}
-    if not positives:
-        return
-    clearance = clearance_of(call, now)
-    named = [
-        p.member.person.full_name
-        for p in clearance.people
-        if p.member.person_id in positives and p.state == Screening.POSITIVE
-    ]
-    if named:
-        suspend_active_handover(
-            call, _("Positive result after approval: %(names)s.") % {"names": ", ".join(named)}, now
-        )
+def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: datetime) -> None:
+    """After new results: suspend a handover that a positive now contradicts, then
+    announce every result and each call's new state. Holds the calls' locks."""
+    for call in calls.values():
+        clearance = clearance_of(call, now)
+        positives = {t.person_id for t in tests if t.port_call_id == call.pk and t.result == TestResult.POSITIVE}
+        named = [
+            p.member.person.full_name
+            for p in clearance.people
+            if p.member.person_id in positives and p.state == Screening.POSITIVE
+        ]
+        reason = _("Positive result after approval: %(names)s.") % {"names": ", ".join(named)}
+        suspended = named and suspend_active_handover(call, reason, now)
+        if suspended and clearance.status == PortCallStatus.HANDOVER_APPROVED:
+            clearance.status = PortCallStatus.HANDOVER_SUSPENDED
+        _announce_tests([t for t in tests if t.port_call_id == call.pk], call)
+        announce_port_call(call, clearance)
+
+
+def _announce_tests(tests: list[ScreeningTest], call: PortCall) -> None:
+    """One ``test.recorded`` per result and an ``alert.positive`` per positive."""
+    for test in tests:
+        payload = {
+            "test": {
+                "id": test.pk,
+                "port_call": call.pk,
+                "id_number": test.person.id_number,
+                "full_name": test.person.full_name,
+                "kind": test.kind,
+                "result": test.result,
+                "sampled_at": test.sampled_at,
+            }
+        }
+        send_event_on_commit(call.wharf.code, "test.recorded", payload)
+        if test.result == TestResult.POSITIVE:
+            alert = {**payload, "vessel": call.vessel.registration, "wharf": call.wharf.code}
+            send_event_on_commit(call.wharf.code, "alert.positive", alert)

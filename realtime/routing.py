@@ -1,2 +1,8 @@
-# Live dashboards (issue: live updates over Channels) add their consumers here.
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    path("ws/wharves/<str:code>/", consumers.WharfConsumer.as_asgi()),
+    path("ws/province/", consumers.ProvinceConsumer.as_asgi()),
+]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from crews.choices import CrewRole
 from crews.models import CrewMember, ScreeningTest
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
+from realtime.broadcast import send_event_on_commit
 
 from .choices import HandoverState, PortCallStatus
 from .clearance import CallClearance, Validity, evaluate
@@ -119,6 +120,33 @@ def blocking_payload(clearance: CallClearance) -> list[dict[str, str]]:
     ]
 
 
+def call_summary(call: PortCall, clearance: CallClearance) -> dict[str, Any]:
+    """What a dashboard shows of one port call: the same in snapshots and events."""
+    return {
+        "id": call.pk,
+        "wharf": call.wharf.code,
+        "vessel": {"registration": call.vessel.registration, "name": call.vessel.name},
+        "arrived_at": call.arrived_at,
+        "origin": call.origin,
+        "status": clearance.status,
+        "counts": {
+            "crew": len(clearance.people),
+            "tested": clearance.tested_count,
+            "negative": clearance.negative_count,
+            "blocking": len(clearance.blocking),
+        },
+    }
+
+
+def announce_port_call(call: PortCall, clearance: CallClearance | None = None) -> None:
+    """Tell the dashboards the call's new state, once the current transaction commits.
+
+    ``clearance`` is the call's state as just written, when the caller already has it.
+    """
+    clearance = clearance or clearance_of(call)
+    send_event_on_commit(call.wharf.code, "port_call.updated", {"port_call": call_summary(call, clearance)})
+
+
 # --- Writes ------------------------------------------------------------------------
 
 
@@ -205,6 +233,7 @@ def register_port_call(
             CrewMember(port_call=call, person=person, role=data.role, added_by=user)
             for person, data in zip(people, crew, strict=True)
         )
+        announce_port_call(call)
     return call
 
 
@@ -231,6 +260,13 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
             HandoverEvidence(handover=handover, person=p.member.person, role=p.member.role, test=p.test)
             for p in clearance.people
         )
+        send_event_on_commit(
+            call.wharf.code,
+            "handover.approved",
+            {"port_call": call.pk, "approved_by": user.get_username(), "approved_at": now},
+        )
+        clearance.status = PortCallStatus.HANDOVER_APPROVED
+        announce_port_call(call, clearance)
     return handover
 
 
@@ -243,6 +279,11 @@ def suspend_active_handover(call: PortCall, reason: str, at: datetime) -> Handov
     handover.suspended_at = at
     handover.suspended_reason = reason[:300]
     handover.save(update_fields=["state", "suspended_at", "suspended_reason"])
+    send_event_on_commit(
+        call.wharf.code,
+        "handover.suspended",
+        {"port_call": call.pk, "reason": handover.suspended_reason, "suspended_at": at},
+    )
     return handover
 
 
@@ -262,4 +303,5 @@ def record_departure(user, port_call_id: int, departed_at: datetime | None = Non
             raise DomainError(_("A quarantined vessel may not depart."), code="quarantined")
         call.departed_at = departed_at
         call.save(update_fields=["departed_at"])
+        announce_port_call(call)
     return call

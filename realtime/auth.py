@@ -1,0 +1,43 @@
+"""WebSocket authentication: the session cookie (browsers) or an API token (scripts).
+
+Browsers send cookies with cross-site requests, so a cookie-authenticated socket must
+come from one of our own origins (``AllowedHostsOriginValidator``). A token is never
+sent by a browser on its own, so a socket that presents ``Authorization: Token <key>``
+is authenticated by that token alone, whatever its origin.
+"""
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authtoken.models import Token
+
+
+@database_sync_to_async
+def _user_for_token(key: str):
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
+
+
+def _token_key(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            keyword, _sep, key = value.decode("latin1").partition(" ")
+            if keyword.lower() == "token" and key.strip():
+                return key.strip()
+    return None
+
+
+class TokenOrSessionAuth:
+    def __init__(self, app):
+        self.token_app = app
+        self.session_app = AllowedHostsOriginValidator(AuthMiddlewareStack(app))
+
+    async def __call__(self, scope, receive, send):
+        key = _token_key(scope)
+        if key is None:
+            return await self.session_app(scope, receive, send)
+        scope = dict(scope, user=await _user_for_token(key))
+        return await self.token_app(scope, receive, send)

@@ -1,0 +1,107 @@
+"""Dashboard sockets: who may connect, the snapshot, and events after commit."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from crews.choices import TestKind, TestResult
+from crews.services import TestData, record_test
+from portguard.asgi import application
+from tests.conftest import people_of
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+def token_header(user):
+    return (b"authorization", f"Token {Token.objects.get_or_create(user=user)[0].key}".encode())
+
+
+async def connect(path, *headers):
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
+async def close_code(communicator):
+    output = await communicator.receive_output(timeout=3)
+    assert output["type"] == "websocket.close"
+    return output["code"]
+
+
+async def receive_json(communicator):
+    return json.loads(await communicator.receive_from(timeout=3))
+
+
+async def test_anonymous_socket_is_closed_as_unauthenticated(cam_pha):
+    communicator, connected = await connect("/ws/wharves/CP-03/", ORIGIN)
+    assert connected
+    assert await close_code(communicator) == 4401
+
+
+async def test_inspector_of_another_wharf_is_refused(cam_pha, outsider):
+    header = await database_sync_to_async(token_header)(outsider)
+    communicator, _connected = await connect("/ws/wharves/CP-03/", header)
+    assert await close_code(communicator) == 4403
+
+
+async def test_inspector_is_refused_the_province_dashboard(inspector):
+    header = await database_sync_to_async(token_header)(inspector)
+    communicator, _connected = await connect("/ws/province/", header)
+    assert await close_code(communicator) == 4403
+
+
+async def test_wharf_socket_starts_with_a_snapshot_of_open_calls(make_call, inspector):
+    call = await database_sync_to_async(make_call)(crew=3)
+    header = await database_sync_to_async(token_header)(inspector)
+    communicator, connected = await connect("/ws/wharves/CP-03/", header)
+    assert connected
+    snapshot = await receive_json(communicator)
+    assert snapshot["type"] == "snapshot"
+    assert [c["id"] for c in snapshot["port_calls"]] == [call.pk]
+    assert snapshot["port_calls"][0]["counts"] == {"crew": 3, "tested": 0, "negative": 0, "blocking": 3}
+    await communicator.disconnect()
+
+
+async def test_session_cookie_from_our_origin_is_accepted_and_from_elsewhere_refused(cam_pha, inspector):
+    client = Client()
+    await database_sync_to_async(client.force_login)(inspector)
+    cookie = (
+        b"cookie",
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode(),
+    )
+    communicator, connected = await connect("/ws/wharves/CP-03/", cookie, ORIGIN)
+    assert connected
+    assert (await receive_json(communicator))["type"] == "snapshot"
+    await communicator.disconnect()
+    foreign, connected = await connect("/ws/wharves/CP-03/", cookie, (b"origin", b"http://evil.example"))
+    assert not connected
+
+
+async def test_recorded_positive_reaches_the_wharf_and_the_province(make_call, inspector, authority):
+    call = await database_sync_to_async(make_call)(crew=2, arrived_at=timezone.now() - timedelta(hours=1))
+    wharf_socket, _ = await connect("/ws/wharves/CP-03/", await database_sync_to_async(token_header)(inspector))
+    province_socket, _ = await connect("/ws/province/", await database_sync_to_async(token_header)(authority))
+    await receive_json(wharf_socket)
+    await receive_json(province_socket)
+
+    def positive():
+        person = people_of(call)[0]
+        record_test(inspector, TestData(person, TestKind.RAPID, timezone.now(), TestResult.POSITIVE, port_call=call))
+        return person
+
+    person = await database_sync_to_async(positive)()
+    for socket in (wharf_socket, province_socket):
+        events = [await receive_json(socket) for _ in range(3)]
+        assert [e["type"] for e in events] == ["test.recorded", "alert.positive", "port_call.updated"]
+        assert events[1]["test"]["id_number"] == person.id_number
+        assert events[2]["port_call"]["status"] == "blocked"
+        await socket.disconnect()
