@@ -29,7 +29,7 @@ run: install
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
 	$(RUN) python manage.py collectstatic --noinput --verbosity 0
-	$(RUN) daphne -b 127.0.0.1 -p 8000 portguard.asgi:application
+	$(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 portguard.asgi:application
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; no browser download).
 browser:

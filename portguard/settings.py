@@ -126,11 +126,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channels: in-memory for one process, Redis when REDIS_URL is given.
 REDIS_URL = env_str("REDIS_URL")
+REDIS_GROUP_EXPIRY_SECONDS = 86400
+WEBSOCKET_TIMEOUT_SECONDS = 43200
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "group_expiry": 86400},
+            "CONFIG": {
+                # Reads block for up to 5 s (BZPOPMIN), so the read timeout sits above that.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 3, "socket_timeout": 10}],
+                # Sockets are closed by daphne (--websocket_timeout, see the Makefile and
+                # README) before their group membership can expire here.
+                "group_expiry": REDIS_GROUP_EXPIRY_SECONDS,
+            },
         }
     }
 else:
@@ -192,3 +200,9 @@ PORTGUARD_RAPID_VALIDITY_HOURS = env_int("PORTGUARD_RAPID_VALIDITY_HOURS", 24)
 PORTGUARD_RT_PCR_VALIDITY_HOURS = env_int("PORTGUARD_RT_PCR_VALIDITY_HOURS", 72)
 # Sample times a few minutes ahead of the server clock are phone clock drift, not the future.
 PORTGUARD_CLOCK_SKEW_MINUTES = env_int("PORTGUARD_CLOCK_SKEW_MINUTES", 5)
+
+# Rule R3: KCS staff take a rapid test after each shift (overdue this many hours after
+# its end) and an RT-PCR at most this many days after the previous one, pooled for the lab.
+PORTGUARD_RAPID_OVERDUE_HOURS = env_int("PORTGUARD_RAPID_OVERDUE_HOURS", 2)
+PORTGUARD_RT_PCR_INTERVAL_DAYS = env_int("PORTGUARD_RT_PCR_INTERVAL_DAYS", 3)
+PORTGUARD_POOL_SIZE = env_int("PORTGUARD_POOL_SIZE", 5)

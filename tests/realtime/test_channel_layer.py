@@ -20,6 +20,8 @@ def test_redis_url_selects_the_redis_layer():
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     if settings.REDIS_URL:
         assert backend == "channels_redis.core.RedisChannelLayer"
-        assert settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] == [settings.REDIS_URL]
+        config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+        assert config["hosts"][0]["address"] == settings.REDIS_URL
+        assert settings.WEBSOCKET_TIMEOUT_SECONDS < config["group_expiry"]
     else:
         assert backend == "channels.layers.InMemoryChannelLayer"
