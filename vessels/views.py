@@ -1,7 +1,285 @@
+"""The server-rendered pages. Thin: they read through and write through the services of
+``vessels`` and ``crews`` and turn a ``DomainError`` into a message on the page."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.forms import BoundField
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from crews import services as crews_services
+from crews.choices import Screening
+from portguard.domain import DomainError, HandoverBlocked
+from portguard.roles import ROLE_LABELS, role_of
+
+from . import services
+from .choices import PortCallStatus
+from .clearance import CallClearance, PersonScreening
+from .forms import AddPersonForm, ArrivalForm, ScreeningSheetForm
+from .models import Handover, PortCall
+
+RAPID_READ_MINUTES = 15  # a rapid antigen kit is read 15 minutes after the sample
+
+
+@dataclass
+class CallRow:
+    """A port call with its clearance, as the lists show it."""
+
+    call: PortCall
+    clearance: CallClearance
+
+    @property
+    def status_label(self) -> str:
+        return PortCallStatus(self.clearance.status).label
+
+    @property
+    def blocking(self) -> list[dict[str, str]]:
+        return blocking_rows(services.blocking_payload(self.clearance))
+
+
+@dataclass
+class PersonRow:
+    """One person of the manifest: their screening, in words, and their result field on the sheet."""
+
+    screening: PersonScreening
+    state_label: str
+    field: BoundField | None = None
+
+
+def blocking_rows(payload: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``blocking_payload`` entries with the screening state in words."""
+    return [
+        {**row, "screening_label": Screening(row["screening"]).label if row["screening"] else ""} for row in payload
+    ]
+
+
+def page(request, template: str, context: dict, status: int = 200):
+    role = role_of(request.user)
+    return render(request, template, {"role_label": ROLE_LABELS.get(role, ""), **context}, status=status)
+
+
+def call_or_404(request, pk: int) -> PortCall:
+    """The port call if the user may see it: out of scope and unknown look the same."""
+    return get_object_or_404(services.visible_port_calls(request.user), pk=pk)
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- Lists ---------------------------------------------------------------------------
 
 
 @login_required
 def home(request):
-    return render(request, "base.html")
+    wharves = list(services.visible_wharves(request.user))
+    calls = list(
+        services.visible_port_calls(request.user).filter(departed_at__isnull=True).order_by("arrived_at", "pk")
+    )
+    clearances = services.clearance_for(calls)
+    rows_by_wharf: dict[int, list[CallRow]] = {w.pk: [] for w in wharves}
+    for call in calls:
+        rows_by_wharf.setdefault(call.wharf_id, []).append(CallRow(call, clearances[call.pk]))
+    return page(
+        request,
+        "vessels/home.html",
+        {
+            "wharves": [(wharf, rows_by_wharf[wharf.pk]) for wharf in wharves],
+            "call_count": len(calls),
+            "sees_all": services.sees_all_wharves(request.user),
+        },
+    )
+
+
+@login_required
+def approvals(request):
+    if not services.sees_all_wharves(request.user):
+        raise PermissionDenied
+    calls = list(
+        services.visible_port_calls(request.user)
+        .filter(departed_at__isnull=True)
+        .order_by("wharf__route_order", "wharf__code", "arrived_at", "pk")
+    )
+    clearances = services.clearance_for(calls)
+    rows = [CallRow(call, clearances[call.pk]) for call in calls]
+    approved = [r for r in rows if r.clearance.status == PortCallStatus.HANDOVER_APPROVED]
+    undecided = [r for r in rows if r.clearance.status != PortCallStatus.HANDOVER_APPROVED]
+    waiting = [r for r in undecided if r.clearance.can_approve]
+    blocked = [r for r in undecided if not r.clearance.can_approve]
+    return page(
+        request,
+        "vessels/approvals.html",
+        {
+            "waiting": waiting,
+            "blocked": blocked,
+            "approved": approved,
+            "can_approve": request.user.has_perm("vessels.approve_handover"),
+        },
+    )
+
+
+# --- Registering an arrival ----------------------------------------------------------
+
+
+@login_required
+def register_arrival(request):
+    if not request.user.has_perm("vessels.add_portcall"):
+        raise PermissionDenied
+    wharves = services.visible_wharves(request.user)
+    form = ArrivalForm(request.POST or None, wharves=wharves)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call = services.register_port_call(request.user, **form.register_kwargs())
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Arrival of %(vessel)s registered. Add the crew below.") % {"vessel": call.vessel.registration},
+            )
+            return redirect("port-call", pk=call.pk)
+    return page(request, "vessels/register_arrival.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- One port call -------------------------------------------------------------------
+
+
+def render_call(
+    request,
+    call: PortCall,
+    *,
+    clearance: CallClearance | None = None,
+    sheet: ScreeningSheetForm | None = None,
+    add_form: AddPersonForm | None = None,
+    blocked: list[dict] | None = None,
+    status: int = 200,
+):
+    clearance = clearance or services.clearance_of(call)
+    user = request.user
+    is_open = call.departed_at is None
+    handover = (
+        Handover.objects.filter(port_call=call).select_related("approved_by").order_by("-approved_at", "-id").first()
+    )
+    evidence = (
+        list(handover.evidence.select_related("person", "test").order_by("person__full_name", "id")) if handover else []
+    )
+    if sheet is None and is_open and user.has_perm("crews.add_screeningtest"):
+        sheet = ScreeningSheetForm(people=clearance.people)
+    people = [
+        PersonRow(p, Screening(p.state).label, sheet[sheet.result_field(p)] if sheet else None)
+        for p in clearance.people
+    ]
+    return page(
+        request,
+        "vessels/port_call.html",
+        {
+            "call": call,
+            "row": CallRow(call, clearance),
+            "sheet": sheet,
+            "people": people,
+            "add_form": add_form or (AddPersonForm() if is_open and user.has_perm("crews.add_crewmember") else None),
+            "can_remove": is_open and user.has_perm("crews.change_crewmember"),
+            "can_approve": is_open and user.has_perm("vessels.approve_handover"),
+            "can_depart": is_open and user.has_perm("vessels.change_portcall"),
+            "blocked": blocking_rows(blocked) if blocked is not None else None,
+            "handover": handover,
+            "evidence": evidence,
+            "rapid_read_minutes": RAPID_READ_MINUTES,
+            "utc_offset_minutes": int(timezone.localtime().utcoffset().total_seconds() // 60),
+        },
+        status=status,
+    )
+
+
+@login_required
+def port_call(request, pk: int):
+    return render_call(request, call_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def record_results(request, pk: int):
+    call = call_or_404(request, pk)
+    clearance = services.clearance_of(call)
+    sheet = ScreeningSheetForm(request.POST, people=clearance.people)
+    if sheet.is_valid():
+        try:
+            tests = crews_services.record_tests(request.user, sheet.entries(call))
+        except DomainError as exc:
+            sheet.add_domain_error(exc)
+            return render_call(request, call, clearance=clearance, sheet=sheet, status=exc.status)
+        messages.success(
+            request,
+            ngettext("%(count)d result saved.", "%(count)d results saved.", len(tests)) % {"count": len(tests)},
+        )
+        return redirect(reverse("port-call", args=[call.pk]) + "#sheet")
+    return render_call(request, call, clearance=clearance, sheet=sheet, status=400)
+
+
+@login_required
+@require_POST
+def add_person(request, pk: int):
+    call = call_or_404(request, pk)
+    form = AddPersonForm(request.POST)
+    if form.is_valid():
+        try:
+            member = crews_services.add_crew_member(request.user, call.pk, form.person_data())
+        except DomainError as exc:
+            form.add_domain_error(exc)
+            return render_call(request, call, add_form=form, status=exc.status)
+        messages.success(request, _("%(name)s added to the manifest.") % {"name": member.person.full_name})
+        return redirect(reverse("port-call", args=[call.pk]) + "#sheet")
+    return render_call(request, call, add_form=form, status=400)
+
+
+@login_required
+@require_POST
+def remove_person(request, pk: int, person_id: int):
+    call = call_or_404(request, pk)
+    try:
+        member = crews_services.remove_crew_member(request.user, call.pk, person_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render_call(request, call, status=exc.status)
+    messages.success(request, _("%(name)s removed from the manifest.") % {"name": member.person.full_name})
+    return redirect(reverse("port-call", args=[call.pk]) + "#sheet")
+
+
+@login_required
+@require_POST
+def approve(request, pk: int):
+    call = call_or_404(request, pk)
+    try:
+        services.approve_handover(request.user, call.pk)
+    except HandoverBlocked as exc:
+        messages.error(request, exc.message)
+        return render_call(request, call, blocked=exc.blocking, status=exc.status)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render_call(request, call, status=exc.status)
+    messages.success(request, _("Cargo handover approved for %(vessel)s.") % {"vessel": call.vessel.registration})
+    return redirect(safe_next(request, reverse("port-call", args=[call.pk])))
+
+
+@login_required
+@require_POST
+def record_departure(request, pk: int):
+    call = call_or_404(request, pk)
+    try:
+        services.record_departure(request.user, call.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render_call(request, call, status=exc.status)
+    messages.success(request, _("Departure of %(vessel)s recorded.") % {"vessel": call.vessel.registration})
+    return redirect("port-call", pk=call.pk)

@@ -1,0 +1,174 @@
+"""Forms of the pages. They parse input only; every rule is checked by the services they feed."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from crews.choices import CrewRole, TestKind, TestResult
+from crews.models import CrewMember, Person, ScreeningTest
+from crews.services import PersonData, TestData
+from portguard.domain import DomainError
+
+from .choices import VesselKind
+from .models import PortCall, Vessel
+from .services import VesselData
+
+NOT_TESTED = ""
+RESULT_CHOICES = [
+    (NOT_TESTED, _("Not tested now")),
+    (TestResult.NEGATIVE, TestResult.NEGATIVE.label),
+    (TestResult.POSITIVE, TestResult.POSITIVE.label),
+    (TestResult.INVALID, TestResult.INVALID.label),
+    (TestResult.PENDING, TestResult.PENDING.label),
+]
+
+
+def label(model, name: str):
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A phone's date-time picker; the value is read in the current time zone (Asia/Ho_Chi_Minh)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"step": 60, **(attrs or {})}, format="%Y-%m-%dT%H:%M")
+
+
+def local_now():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class DomainErrorsMixin:
+    def add_domain_error(self, exc: DomainError) -> None:
+        """Show a service's refusal on the field it names (``crew[0].full_name`` → ``full_name``)."""
+        name = exc.field.rsplit(".", 1)[-1] if exc.field else None
+        self.add_error(name if name in self.fields else None, exc.message)
+
+
+class ArrivalForm(DomainErrorsMixin, forms.Form):
+    wharf = forms.ModelChoiceField(queryset=None, label=label(PortCall, "wharf"), empty_label=None)
+    registration = forms.CharField(
+        max_length=20,
+        label=label(Vessel, "registration"),
+        help_text=Vessel._meta.get_field("registration").help_text,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    name = forms.CharField(max_length=200, required=False, label=_("Vessel name"))
+    kind = forms.ChoiceField(
+        choices=VesselKind.choices, initial=VesselKind.SELF_PROPELLED_BARGE, label=_("Kind of vessel")
+    )
+    arrived_at = forms.DateTimeField(label=label(PortCall, "arrived_at"), widget=LocalDateTimeInput)
+    origin = forms.CharField(
+        max_length=200,
+        required=False,
+        label=label(PortCall, "origin"),
+        help_text=PortCall._meta.get_field("origin").help_text,
+    )
+    cargo_kind = forms.CharField(max_length=200, required=False, label=label(PortCall, "cargo_kind"))
+    cargo_tonnes = forms.DecimalField(
+        max_digits=10,
+        decimal_places=1,
+        min_value=0,
+        required=False,
+        label=label(PortCall, "cargo_tonnes"),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
+    )
+
+    def __init__(self, *args, wharves, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["wharf"].queryset = wharves
+        self.fields["arrived_at"].initial = local_now
+
+    def register_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "wharf": data["wharf"],
+            "vessel": VesselData(registration=data["registration"], name=data["name"], kind=data["kind"]),
+            "arrived_at": data["arrived_at"],
+            "origin": data["origin"],
+            "cargo_kind": data["cargo_kind"],
+            "cargo_tonnes": data["cargo_tonnes"],
+        }
+
+
+class AddPersonForm(DomainErrorsMixin, forms.Form):
+    id_number = forms.CharField(
+        max_length=20,
+        label=label(Person, "id_number"),
+        help_text=Person._meta.get_field("id_number").help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    full_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label=label(Person, "full_name"),
+        help_text=_("Not needed for someone already registered."),
+    )
+    role = forms.ChoiceField(choices=CrewRole.choices, initial=CrewRole.CREW, label=label(CrewMember, "role"))
+    date_of_birth = forms.DateField(
+        required=False, label=label(Person, "date_of_birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def person_data(self) -> PersonData:
+        data = self.cleaned_data
+        return PersonData(
+            id_number=data["id_number"],
+            full_name=data["full_name"],
+            role=data["role"],
+            date_of_birth=data["date_of_birth"],
+        )
+
+
+class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
+    """Results for the whole manifest in one submit: one ``result_<person id>`` per person."""
+
+    kind = forms.ChoiceField(
+        choices=TestKind.choices,
+        initial=TestKind.RAPID,
+        label=_("Test kind"),
+        widget=forms.RadioSelect,
+    )
+    sampled_at = forms.DateTimeField(label=label(ScreeningTest, "sampled_at"), widget=LocalDateTimeInput)
+    kit_lot = forms.CharField(max_length=60, required=False, label=label(ScreeningTest, "kit_lot"))
+
+    def __init__(self, *args, people, **kwargs):
+        """``people`` are the ``PersonScreening`` of the call's clearance, in manifest order."""
+        super().__init__(*args, **kwargs)
+        self.people = list(people)
+        self.fields["sampled_at"].initial = local_now
+        for screening in self.people:
+            self.fields[self.result_field(screening)] = forms.ChoiceField(
+                choices=RESULT_CHOICES,
+                required=False,
+                initial=NOT_TESTED,
+                label=screening.member.person.full_name,
+                widget=forms.RadioSelect,
+            )
+
+    @staticmethod
+    def result_field(screening) -> str:
+        return f"result_{screening.member.person_id}"
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(self.result_field(s)) for s in self.people):
+            raise forms.ValidationError(_("Choose a result for at least one person."), code="empty")
+        return data
+
+    def entries(self, call: PortCall) -> list[TestData]:
+        data = self.cleaned_data
+        return [
+            TestData(
+                person=screening.member.person,
+                kind=data["kind"],
+                sampled_at=data["sampled_at"],
+                result=data[self.result_field(screening)],
+                port_call=call,
+                kit_lot=data["kit_lot"],
+            )
+            for screening in self.people
+            if data.get(self.result_field(screening))
+        ]
