@@ -22,6 +22,6 @@ def test_redis_url_selects_the_redis_layer():
         assert backend == "channels_redis.core.RedisChannelLayer"
         config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
         assert config["hosts"][0]["address"] == settings.REDIS_URL
-        assert settings.WEBSOCKET_TIMEOUT_SECONDS < config["group_expiry"]
+        assert config["group_expiry"] > settings.WEBSOCKET_TIMEOUT_SECONDS
     else:
         assert backend == "channels.layers.InMemoryChannelLayer"

@@ -1,0 +1,227 @@
+"""The Django admin: every model listed in constant queries, rules not skippable."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from crews.choices import TestResult
+from crews.models import CrewMember, Person, ScreeningTest
+from portguard import roles
+from tests.conftest import ARRIVAL, make_user, people_of
+from vessels.choices import PortCallStatus
+from vessels.models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
+from vessels.services import approve_handover
+
+# The most queries a changelist may take, whatever the number of rows.
+CHANGELIST_MAX_QUERIES = {
+    Wharf: 7,
+    Vessel: 7,
+    PortCall: 13,
+    Handover: 10,
+    HandoverEvidence: 9,
+    Person: 8,
+    CrewMember: 8,
+    ScreeningTest: 10,
+}
+READ_ONLY = [PortCall, Handover, HandoverEvidence, CrewMember, ScreeningTest]
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def administrator(db):
+    user = make_user("quantri", roles.ADMIN)
+    user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def add_calls(make_call, record, authority):
+    """Port calls with their crew tested negative and handover approved, through the services."""
+
+    def add(n: int) -> list[PortCall]:
+        calls = []
+        for _ in range(n):
+            call = make_call(crew=3)
+            for person in people_of(call):
+                record(call, person)
+            approve_handover(authority, call.pk, now=ARRIVAL + timedelta(hours=2))
+            calls.append(call)
+        return calls
+
+    return add
+
+
+@pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
+def test_changelist_loads_in_a_constant_number_of_queries(
+    admin_client, add_calls, django_assert_max_num_queries, model
+):
+    url = admin_url(model, "changelist")
+    counts = []
+    for more in (1, 4):
+        add_calls(more)
+        with django_assert_max_num_queries(CHANGELIST_MAX_QUERIES[model]) as captured:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        assert model.objects.exists()
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1], "one more row must not cost one more query"
+
+
+def test_port_call_changelist_shows_each_calls_status(admin_client, add_calls, make_call):
+    add_calls(1)
+    waiting = make_call(crew=2)
+    response = admin_client.get(admin_url(PortCall, "changelist"))
+    content = response.content.decode()
+    assert waiting.vessel.registration in content
+    assert content.count(f">{PortCallStatus.HANDOVER_APPROVED.label}<") == 1
+    assert content.count(f">{PortCallStatus.AWAITING_TESTS.label}<") == 1
+
+
+@pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
+def test_change_page_of_every_model_loads(admin_client, add_calls, model):
+    add_calls(1)
+    response = admin_client.get(admin_url(model, "change", model.objects.first().pk))
+    assert response.status_code == 200
+
+
+def test_admin_site_is_titled_portguard(admin_client):
+    response = admin_client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    assert "PortGuard" in response.content.decode()
+
+
+@pytest.mark.parametrize("model", READ_ONLY, ids=lambda m: m.__name__)
+def test_records_written_by_the_rules_are_read_only_even_for_a_superuser(model, django_user_model):
+    superuser = django_user_model(username="root", is_superuser=True, is_staff=True)
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    model_admin = admin.site._registry[model]
+    assert model_admin.has_view_permission(request)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
+
+
+def test_administrator_cannot_add_a_screening_test(admin_client, make_call, administrator):
+    call = make_call(crew=1)
+    (person,) = people_of(call)
+    assert admin_client.get(admin_url(ScreeningTest, "add")).status_code == 403
+    response = admin_client.post(
+        admin_url(ScreeningTest, "add"),
+        {
+            "person": person.pk,
+            "port_call": call.pk,
+            "kind": "rapid",
+            "sampled_at_0": "2021-08-12",
+            "sampled_at_1": "09:00:00",
+            "result": "negative",
+            "recorded_by": administrator.pk,
+        },
+    )
+    assert response.status_code == 403
+    assert not ScreeningTest.objects.exists()
+
+
+def test_administrator_cannot_change_or_delete_a_screening_test(admin_client, make_call, record):
+    call = make_call(crew=1)
+    (person,) = people_of(call)
+    test = record(call, person, result=TestResult.POSITIVE)
+    response = admin_client.post(admin_url(ScreeningTest, "change", test.pk), {"result": "negative"})
+    assert response.status_code == 403
+    assert admin_client.post(admin_url(ScreeningTest, "delete", test.pk), {"post": "yes"}).status_code == 403
+    test.refresh_from_db()
+    assert test.result == TestResult.POSITIVE
+
+
+def test_administrator_cannot_change_a_port_calls_arrival(admin_client, make_call):
+    call = make_call(crew=1)
+    response = admin_client.post(admin_url(PortCall, "change", call.pk), {"arrived_at_0": "2021-08-01"})
+    assert response.status_code == 403
+    assert PortCall.objects.get(pk=call.pk).arrived_at == call.arrived_at
+
+
+def test_administrator_edits_a_wharf_and_its_inspectors(admin_client, cam_pha, inspector, outsider):
+    response = admin_client.get(admin_url(Wharf, "change", cam_pha.pk))
+    assert 'class="selectfilter"' in response.content.decode() or "SelectFilter" in response.content.decode()
+    response = admin_client.post(
+        admin_url(Wharf, "change", cam_pha.pk),
+        {
+            "code": "CP-03",
+            "name": "Bến Mông Dương",
+            "locality": "cam_pha",
+            "kind": "wharf",
+            "operator": "Công ty Kho vận và Cảng Cẩm Phả - Vinacomin",
+            "route_order": 3,
+            "inspectors": [inspector.pk, outsider.pk],
+        },
+    )
+    assert response.status_code == 302
+    cam_pha.refresh_from_db()
+    assert cam_pha.operator == "Công ty Kho vận và Cảng Cẩm Phả - Vinacomin"
+    assert set(cam_pha.inspectors.all()) == {inspector, outsider}
+
+
+def test_administrator_adds_a_vessel_with_its_registration_normalised(admin_client):
+    response = admin_client.post(
+        admin_url(Vessel, "add"),
+        {"registration": "qn 1357", "name": "Hạ Long 01", "kind": "tug", "owner": "", "capacity_tonnes": ""},
+    )
+    assert response.status_code == 302
+    assert Vessel.objects.get().registration == "QN-1357"
+
+
+def person_form(**overrides) -> dict:
+    data = {
+        "full_name": "Nguyễn Thị Thanh Hà",
+        "id_kind": "cccd",
+        "id_number": "022 190 123 456",
+        "date_of_birth": "1990-03-08",
+        "phone": "",
+        "nationality": "Việt Nam",
+    }
+    return data | overrides
+
+
+def test_administrator_adds_a_person_with_a_well_formed_id_number(admin_client):
+    response = admin_client.post(admin_url(Person, "add"), person_form())
+    assert response.status_code == 302
+    assert Person.objects.get().id_number == "022190123456"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"id_number": "12345"}, {"id_kind": "cmnd"}],
+    ids=["malformed number", "number of another document kind"],
+)
+def test_administrator_cannot_save_a_person_with_a_bad_id_number(admin_client, overrides):
+    response = admin_client.post(admin_url(Person, "add"), person_form(**overrides))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["id_number"]
+    assert not Person.objects.exists()
+
+
+def test_administrator_cannot_add_a_second_person_with_the_same_document(admin_client):
+    admin_client.post(admin_url(Person, "add"), person_form())
+    response = admin_client.post(admin_url(Person, "add"), person_form(full_name="Người Khác"))
+    assert response.status_code == 200
+    assert Person.objects.count() == 1
+
+
+def test_people_outside_the_admin_role_are_kept_out(client, inspector):
+    client.force_login(inspector)
+    response = client.get(admin_url(ScreeningTest, "changelist"))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]

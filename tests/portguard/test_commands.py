@@ -1,0 +1,310 @@
+"""The management commands: ``seed_demo`` and ``issue_token``."""
+
+import os
+import re
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
+from django.db import connection
+from rest_framework.authtoken.models import Token
+
+from crews.choices import RT_PCR_KINDS, IdKind, Screening, TestKind
+from crews.models import Person, ScreeningTest
+from portguard import demo, roles
+from vessels.choices import Locality, PortCallStatus
+from vessels.models import Handover, PortCall, Vessel, Wharf
+from vessels.services import clearance_for, visible_wharves
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def seed_demo() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+def statuses() -> dict[str, str]:
+    calls = list(PortCall.objects.select_related("vessel"))
+    clearance = clearance_for(calls)
+    return {call.vessel.registration: clearance[call.pk].status for call in calls}
+
+
+def open_calls_by_status() -> dict[str, list]:
+    calls = list(PortCall.objects.filter(departed_at__isnull=True).select_related("vessel", "wharf"))
+    clearance = clearance_for(calls)
+    by_status: dict[str, list] = {}
+    for call in calls:
+        by_status.setdefault(clearance[call.pk].status, []).append((call, clearance[call.pk]))
+    return by_status
+
+
+@pytest.fixture
+def seeded(db):
+    return seed_demo()
+
+
+# --- seed_demo -------------------------------------------------------------------------
+
+
+def test_seed_demo_run_twice_creates_nothing_new(db):
+    seed_demo()
+    counts = row_counts()
+    before = statuses()
+    passwords = dict(User.objects.values_list("username", "password"))
+    seed_demo()
+    assert row_counts() == counts
+    assert statuses() == before
+    assert dict(User.objects.values_list("username", "password")) == passwords
+
+
+def test_seed_demo_second_run_reports_everything_already_there(seeded):
+    second = seed_demo()
+    assert "Wharves: 0 new, vessels: 0 new, port calls: 0 new" in second
+    assert "password left as it was" in second
+
+
+def test_seed_demo_loads_the_route_from_cam_pha_to_dong_trieu(seeded):
+    wharves = list(Wharf.objects.all())
+    assert 8 <= len(wharves) <= 12
+    assert wharves[0].locality == Locality.CAM_PHA
+    assert wharves[-1].locality == Locality.DONG_TRIEU
+    route = list(Locality.values)
+    positions = [route.index(w.locality) for w in wharves]
+    assert positions == sorted(positions), "wharves follow the route from Cẩm Phả to Đông Triều"
+    assert set(positions) == set(range(len(route))), "every locality on the route has a wharf"
+    assert Wharf.objects.filter(code="CP-03", locality=Locality.CAM_PHA).exists()
+    assert Wharf.objects.filter(locality=Locality.CAM_PHA).count() >= 3
+    assert Wharf.objects.get(code="CP-01").operator == "Công ty Kho vận và Cảng Cẩm Phả - Vinacomin"
+
+
+def test_seed_demo_loads_about_fifteen_vessels(seeded):
+    vessels = list(Vessel.objects.all())
+    assert 12 <= len(vessels) <= 18
+    assert all(re.fullmatch(r"(QN|HP)-\d{4}", v.registration) for v in vessels)
+    assert {v.kind for v in vessels} >= {"self_propelled_barge", "towed_barge", "tug"}
+    assert all(v.owner for v in vessels)
+
+
+def test_demo_port_calls_show_every_state(seeded):
+    by_status = open_calls_by_status()
+    assert {
+        PortCallStatus.AWAITING_TESTS,
+        PortCallStatus.CLEARED,
+        PortCallStatus.BLOCKED,
+        PortCallStatus.HANDOVER_APPROVED,
+    } <= set(by_status)
+    assert len(by_status[PortCallStatus.BLOCKED]) == 1
+    assert len(by_status[PortCallStatus.HANDOVER_APPROVED]) == 1
+    assert len({call.wharf_id for calls in by_status.values() for call, _c in calls}) >= 5
+
+
+def test_demo_cleared_calls_rest_on_recent_negative_tests(seeded):
+    cleared = open_calls_by_status()[PortCallStatus.CLEARED]
+    assert len(cleared) >= 2
+    for _call, clearance in cleared:
+        assert clearance.can_approve
+        assert all(p.state == Screening.NEGATIVE for p in clearance.people)
+    assert any(all(p.test.kind == TestKind.RAPID for p in clearance.people) for _call, clearance in cleared)
+
+
+def test_demo_blocked_call_has_a_positive_rapid_test(seeded):
+    ((call, clearance),) = open_calls_by_status()[PortCallStatus.BLOCKED]
+    (blocking,) = [p for p in clearance.people if p.state == Screening.POSITIVE]
+    assert blocking.reason_code == "positive_rapid"
+    assert blocking.test.kind == TestKind.RAPID
+    assert call.wharf.locality == Locality.CAM_PHA, "the demo inspector sees the alert"
+
+
+def test_demo_handover_was_approved_by_the_authority_with_evidence(seeded):
+    ((call, clearance),) = open_calls_by_status()[PortCallStatus.HANDOVER_APPROVED]
+    handover = Handover.objects.get(port_call=call)
+    assert handover.approved_by.username == "authority"
+    assert handover.evidence.count() == len(clearance.people) > 0
+
+
+def test_demo_calls_awaiting_tests_include_untested_pending_invalid_and_expired(seeded):
+    states = {p.state for _call, c in open_calls_by_status()[PortCallStatus.AWAITING_TESTS] for p in c.people}
+    assert {Screening.UNTESTED, Screening.PENDING, Screening.INVALID, Screening.EXPIRED} <= states
+
+
+def test_demo_writes_are_attributed_to_users_allowed_to_make_them(seeded):
+    for call in PortCall.objects.select_related("registered_by", "wharf"):
+        assert call.registered_by.has_perm("vessels.add_portcall")
+        assert call.wharf.inspectors.filter(pk=call.registered_by.pk).exists()
+    recorders = User.objects.filter(pk__in=ScreeningTest.objects.values("recorded_by"))
+    assert recorders.exists()
+    assert all(user.has_perm("crews.add_screeningtest") for user in recorders)
+
+
+def test_demo_inspector_sees_only_cam_pha_wharves(seeded):
+    inspector = User.objects.get(username="inspector")
+    seen = set(visible_wharves(inspector))
+    assert seen == set(Wharf.objects.filter(locality=Locality.CAM_PHA))
+    assert Wharf.objects.get(code="CP-03") in seen
+    authority = User.objects.get(username="authority")
+    assert set(visible_wharves(authority)) == set(Wharf.objects.all())
+
+
+def test_demo_people_have_vietnamese_names_and_identity_documents(seeded):
+    people = list(Person.objects.all())
+    assert len(people) == sum(len(scenario.crew) for scenario in demo.SCENARIOS) >= 30, "no two share a document"
+    for person in people:
+        assert any(ord(c) > 127 for c in person.full_name), person.full_name
+        assert len(person.full_name.split()) >= 3
+        assert person.date_of_birth is not None
+        expected = r"\d{12}" if person.id_kind == IdKind.CCCD else r"\d{9}"
+        assert re.fullmatch(expected, person.id_number), person.id_number
+    assert {p.id_kind for p in people} == {IdKind.CCCD, IdKind.CMND}
+
+
+def test_demo_crews_have_captains_crew_and_workers(seeded):
+    roles_on_board = set(PortCall.objects.values_list("crew__role", flat=True))
+    assert roles_on_board >= {"captain", "crew", "worker"}
+
+
+def test_demo_takes_rt_pcr_samples_too(seeded):
+    assert ScreeningTest.objects.filter(kind__in=RT_PCR_KINDS).exists()
+
+
+def test_demo_has_one_user_per_role(seeded):
+    for username, role in [
+        ("inspector", roles.INSPECTOR),
+        ("supervisor", roles.SUPERVISOR),
+        ("authority", roles.AUTHORITY),
+        ("health", roles.HEALTH),
+        ("admin", roles.ADMIN),
+    ]:
+        assert roles.role_of(User.objects.get(username=username)) == role
+
+
+def test_demo_admin_uses_the_admin_site_but_cannot_approve_handover(seeded):
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff
+    assert not admin.is_superuser
+    assert not admin.has_perm("vessels.approve_handover")
+    assert User.objects.get(username="authority").has_perm("vessels.approve_handover")
+
+
+def test_seed_demo_prints_each_user_role_and_password(seeded):
+    for username in ["inspector", "supervisor", "authority", "health", "admin"]:
+        line = next(line for line in seeded.splitlines() if line.split()[:1] == [username])
+        assert demo.DEFAULT_PASSWORD in line
+        assert str(roles.ROLE_LABELS[roles.role_of(User.objects.get(username=username))]) in line
+
+
+def test_demo_password_comes_from_the_environment(db, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "mat-khau-thu-nghiem")
+    output = seed_demo()
+    assert "mat-khau-thu-nghiem" in output
+    assert User.objects.get(username="health").check_password("mat-khau-thu-nghiem")
+
+
+def test_seed_demo_leaves_a_changed_password_alone(seeded):
+    user = User.objects.get(username="authority")
+    user.set_password("doi-mat-khau")
+    user.save()
+    seed_demo()
+    user.refresh_from_db()
+    assert user.check_password("doi-mat-khau")
+
+
+def test_seed_demo_keeps_an_administrators_wharf_assignments(seeded):
+    inspector = User.objects.get(username="inspector")
+    Wharf.objects.get(code="CP-04").inspectors.remove(inspector)
+    seed_demo()
+    assert not Wharf.objects.get(code="CP-04").inspectors.filter(pk=inspector.pk).exists()
+
+
+def test_seed_demo_refuses_without_roles(db):
+    Group.objects.filter(name=roles.HEALTH).delete()
+    with pytest.raises(CommandError, match="migrate"):
+        seed_demo()
+    assert not Wharf.objects.exists(), "nothing is saved"
+
+
+# --- issue_token -----------------------------------------------------------------------
+
+
+def issue_token(username: str) -> str:
+    out = StringIO()
+    call_command("issue_token", username, stdout=out)
+    return out.getvalue()
+
+
+def test_issue_token_prints_the_key_alone(authority):
+    output = issue_token("bob")
+    assert output == Token.objects.get(user=authority).key + "\n"
+    assert re.fullmatch(r"[0-9a-f]{40}\n", output)
+
+
+def test_issue_token_gives_the_same_key_twice(authority):
+    assert issue_token("bob") == issue_token("bob")
+    assert Token.objects.filter(user=authority).count() == 1
+
+
+def test_issue_token_for_an_unknown_user_fails(db):
+    with pytest.raises(CommandError, match="No user named 'nobody'") as excinfo:
+        issue_token("nobody")
+    assert excinfo.value.returncode != 0
+    assert not Token.objects.exists()
+
+
+def test_issue_token_refuses_an_inactive_user(authority):
+    authority.is_active = False
+    authority.save()
+    with pytest.raises(CommandError, match="inactive"):
+        issue_token("bob")
+
+
+def _env_for_test_database() -> dict[str, str]:
+    """Environment that points a child ``manage.py`` at this test run's database."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        env["SQLITE_PATH"] = str(db["NAME"])
+    else:
+        credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+        env["DATABASE_URL"] = f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return env
+
+
+def run_manage(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=_env_for_test_database(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_token_from_the_command_line_prints_only_the_key():
+    user = User.objects.create_user("lan")
+    first = run_manage("issue_token", "lan")
+    second = run_manage("issue_token", "lan")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == Token.objects.get(user=user).key + "\n"
+    assert second.stdout == first.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_issue_token_from_the_command_line_exits_non_zero_for_an_unknown_user():
+    result = run_manage("issue_token", "nobody")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "No user named 'nobody'" in result.stderr
