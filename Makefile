@@ -15,7 +15,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint check test-embedded test-production browser
+.PHONY: install run test lint check test-embedded test-production system-packages
 
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet pipenv \
@@ -31,13 +31,17 @@ run: install
 	$(RUN) python manage.py collectstatic --noinput --verbosity 0
 	$(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 portguard.asgi:application
 
-# Debian's Chromium for the real-browser tests (Playwright drives it; no browser download).
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages the tests drive for real: Chromium (through Playwright; never a browser
+# download) and redis-server (private instances for the multi-process and fault tests).
+system-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		echo "Installing Debian's chromium for the browser tests"; \
-		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null) \
-			|| echo "Could not install chromium: browser tests will fail under CI and be skipped elsewhere"; \
+		echo "Installing Debian packages:$$missing"; \
+		($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null) \
+			|| echo "Could not install$$missing: the tests that need them will fail"; \
 	fi
 
 lint: install
@@ -48,11 +52,11 @@ check: install
 	$(RUN) python manage.py check --fail-level WARNING
 	$(RUN) python manage.py makemigrations --check --dry-run
 
-test-embedded: install browser
+test-embedded: install system-packages
 	$(RUN) pytest $(PYTEST_ARGS)
 
 # Under CI=true PostgreSQL and Redis are required: unreachable services fail the run.
-test-production: install browser
+test-production: install system-packages
 	@if $(RUN) python -m portguard.services_check "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
 		echo "== Test pass on PostgreSQL + Redis"; \
 		DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only \
