@@ -35,9 +35,33 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.add_person",
         "crews.view_screeningtest",
         "crews.add_screeningtest",
+        "crews.view_kcsstation",
+        "crews.view_shift",
+        "crews.view_staffmember",
+        "crews.add_staffmember",
+        "crews.change_staffmember",
+        "crews.view_rosterentry",
+        "crews.add_rosterentry",
+        "crews.delete_rosterentry",
     ],
-    AUTHORITY: _READ + ["vessels.view_all_wharves", "vessels.approve_handover"],
-    HEALTH: _READ + ["vessels.view_all_wharves", "crews.add_screeningtest"],
+    AUTHORITY: _READ
+    + [
+        "vessels.view_all_wharves",
+        "vessels.approve_handover",
+        "crews.view_kcsstation",
+        "crews.view_shift",
+        "crews.view_staffmember",
+        "crews.view_rosterentry",
+    ],
+    HEALTH: _READ
+    + [
+        "vessels.view_all_wharves",
+        "crews.add_screeningtest",
+        "crews.view_kcsstation",
+        "crews.view_shift",
+        "crews.view_staffmember",
+        "crews.view_rosterentry",
+    ],
 }
 
 ROLE_LABELS = {
@@ -48,8 +72,30 @@ ROLE_LABELS = {
     ADMIN: _("Administrator"),
 }
 
-# Domain actions the administrator does not get with the rest of the model permissions.
-_NOT_FOR_ADMIN = {"vessels.approve_handover"}
+# The administrator keeps users, roles and reference data, and reads everything else.
+# Port calls, crews, results and handovers are written only by the roles that answer for
+# them, through the domain layer.
+_ADMIN_EDITS = {
+    "auth.user",
+    "auth.group",
+    "authtoken.token",
+    "authtoken.tokenproxy",
+    "vessels.wharf",
+    "vessels.vessel",
+    "crews.person",
+    "crews.kcsstation",
+    "crews.shift",
+    "crews.staffmember",
+}
+
+
+def _admin_may(perm) -> bool:
+    app, model = perm.content_type.app_label, perm.content_type.model
+    if app not in ("vessels", "crews", "auth", "authtoken"):
+        return False
+    if perm.codename == f"view_{model}":
+        return True
+    return f"{app}.{model}" in _ADMIN_EDITS and perm.codename.split("_", 1)[0] in ("add", "change", "delete")
 
 
 def sync_roles(**_kwargs) -> None:
@@ -60,13 +106,7 @@ def sync_roles(**_kwargs) -> None:
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set([perms[name] for name in names if name in perms])
     admin, _created = Group.objects.get_or_create(name=ADMIN)
-    admin.permissions.set(
-        [
-            p
-            for name, p in perms.items()
-            if p.content_type.app_label in ("vessels", "crews", "auth", "authtoken") and name not in _NOT_FOR_ADMIN
-        ]
-    )
+    admin.permissions.set([p for p in perms.values() if _admin_may(p)])
 
 
 def role_of(user) -> str | None:

@@ -45,3 +45,11 @@ def test_user_without_a_role_sees_nothing(make_call):
     nobody = make_user("dave", roles.SUPERVISOR)
     assert not visible_wharves(nobody).exists()
     assert not visible_port_calls(nobody).exists()
+
+
+def test_administrator_keeps_reference_data_but_writes_no_screening(db):
+    perms = perms_of(roles.ADMIN)
+    assert {"vessels.change_wharf", "vessels.add_vessel", "auth.change_user", "crews.change_person"} <= perms
+    assert {"vessels.view_portcall", "crews.view_screeningtest", "vessels.view_handover"} <= perms
+    forbidden = {"vessels.approve_handover", "vessels.add_portcall", "crews.add_screeningtest", "crews.add_crewmember"}
+    assert not perms & forbidden
