@@ -282,3 +282,10 @@ def test_wharf_list_queries_do_not_grow(inspector, cam_pha, wharves, django_asse
     api = client_for(inspector)
     with django_assert_max_num_queries(5):
         assert len(api.get("/api/v1/wharves/").json()) == wharves + 1
+
+
+def test_schema_validates_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/port-calls/{id}/handover/" in (tmp_path / "schema.yaml").read_text()
