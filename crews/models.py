@@ -115,6 +115,15 @@ class ScreeningTest(models.Model):
         null=True,
         blank=True,
     )
+    station = models.ForeignKey(
+        "crews.KcsStation",
+        verbose_name=_("taken at KCS station"),
+        related_name="tests",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("For KCS staff tests (rule R3): the station where the sample was taken."),
+    )
     kit_lot = models.CharField(_("kit lot"), max_length=60, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), related_name="+", on_delete=models.PROTECT
@@ -146,3 +155,104 @@ class ScreeningTest(models.Model):
         if not self._state.adding:
             raise ValueError("A recorded test is never edited; record a correction that supersedes it.")
         super().save(*args, **kwargs)
+
+
+class KcsStation(models.Model):
+    """A TKV inspection (KCS) station on duty at a wharf (rule R3)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True, help_text=_("For example KCS-CP-03."))
+    name = models.CharField(_("name"), max_length=200)
+    wharf = models.ForeignKey(
+        "vessels.Wharf",
+        verbose_name=_("wharf"),
+        related_name="stations",
+        on_delete=models.PROTECT,
+        help_text=_("The wharf the station is on duty at."),
+    )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("supervisors"),
+        related_name="supervised_stations",
+        blank=True,
+        help_text=_("TKV supervisors who manage this station's staff, rosters and tests."),
+    )
+
+    class Meta:
+        ordering = ["wharf__route_order", "code"]
+        verbose_name = _("KCS station")
+        verbose_name_plural = _("KCS stations")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Shift(models.Model):
+    """One shift of a station's daily pattern. A shift that ends at or before its start
+    time ends the next day (the night shift, 22:00–06:00)."""
+
+    station = models.ForeignKey(
+        KcsStation,
+        verbose_name=_("station"),
+        related_name="shifts",
+        # The pattern belongs to its station; roster entries protect the shifts in use.
+        on_delete=models.CASCADE,
+    )
+    code = models.CharField(_("code"), max_length=10, help_text=_("As written in roster files, for example S1."))
+    name = models.CharField(_("name"), max_length=60)
+    starts_at = models.TimeField(_("starts at"), help_text=_("Local time (Asia/Ho_Chi_Minh)."))
+    ends_at = models.TimeField(
+        _("ends at"), help_text=_("Local time. At or before the start time means the shift ends the next day.")
+    )
+
+    class Meta:
+        ordering = ["station", "starts_at", "code"]
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        constraints = [models.UniqueConstraint(fields=["station", "code"], name="shift_code_once_per_station")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.ends_at <= self.starts_at
+
+
+class StaffMember(models.Model):
+    """A person on the staff of a KCS station."""
+
+    station = models.ForeignKey(KcsStation, verbose_name=_("station"), related_name="staff", on_delete=models.PROTECT)
+    person = models.ForeignKey(Person, verbose_name=_("person"), related_name="kcs_posts", on_delete=models.PROTECT)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Cleared when the person leaves the station; the history stays.")
+    )
+
+    class Meta:
+        ordering = ["station", "person__full_name", "id"]
+        verbose_name = _("KCS staff member")
+        verbose_name_plural = _("KCS staff")
+        constraints = [models.UniqueConstraint(fields=["station", "person"], name="staff_once_per_station")]
+
+    def __str__(self) -> str:
+        return f"{self.person.full_name} @ {self.station.code}"
+
+
+class RosterEntry(models.Model):
+    """Who works which shift on which day. Kept as evidence: it names the staff on duty
+    when a vessel was berthed (contacts of a confirmed case, rule R2)."""
+
+    staff = models.ForeignKey(
+        StaffMember, verbose_name=_("staff member"), related_name="roster", on_delete=models.PROTECT
+    )
+    date = models.DateField(_("date"), help_text=_("The day the shift starts."))
+    shift = models.ForeignKey(Shift, verbose_name=_("shift"), related_name="roster_entries", on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["date", "shift__starts_at", "staff"]
+        verbose_name = _("roster entry")
+        verbose_name_plural = _("roster")
+        constraints = [models.UniqueConstraint(fields=["staff", "date", "shift"], name="roster_entry_once")]
+        indexes = [models.Index(fields=["date", "shift"], name="roster_date_shift")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.shift.code}: {self.staff_id}"

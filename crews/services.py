@@ -24,7 +24,7 @@ from vessels.services import (
 )
 
 from .choices import CrewRole, Screening, TestKind, TestResult
-from .models import CrewMember, Person, ScreeningTest, id_kind_of, normalise_id_number
+from .models import CrewMember, KcsStation, Person, ScreeningTest, id_kind_of, normalise_id_number
 
 
 @dataclass
@@ -157,6 +157,7 @@ class TestData:
     port_call: PortCall | None = None
     kit_lot: str = ""
     client_uuid: uuid.UUID | None = None
+    station: KcsStation | None = None
 
 
 def record_test(user, data: TestData, now: datetime | None = None) -> tuple[ScreeningTest, bool]:
@@ -201,6 +202,7 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
                 person=e.person,
                 port_call=calls.get(e.port_call.pk) if e.port_call else None,
                 wharf=calls[e.port_call.pk].wharf if e.port_call else None,
+                station=e.station,
                 kind=e.kind,
                 sampled_at=e.sampled_at,
                 result=e.result,
@@ -240,6 +242,7 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str) -> Scr
             result=result,
             result_at=None if result == TestResult.PENDING else now,
             kit_lot=original.kit_lot,
+            station=original.station,
             recorded_by=user,
             supersedes=original,
             correction_reason=reason.strip(),

@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .domain import DomainError, HandoverBlocked
+from .domain import DomainError, HandoverBlocked, InvalidFile
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -42,6 +42,8 @@ def domain_error_response(exc: DomainError) -> Response:
         extra["fields"] = {exc.field: [exc.message]}
     if isinstance(exc, HandoverBlocked):
         extra["blocking"] = exc.blocking
+    if isinstance(exc, InvalidFile):
+        extra["rows"] = exc.rows
     status_code = 404 if exc.code == "not_found" else exc.status
     if exc.code in ("already_approved", "departed", "already_corrected", "positive_on_board", "quarantined"):
         status_code = status.HTTP_409_CONFLICT

@@ -31,3 +31,15 @@ class HandoverBlocked(DomainError):
     def __init__(self, message: str, blocking: list[dict]):
         super().__init__(message)
         self.blocking = blocking
+
+
+class InvalidFile(DomainError):
+    """An uploaded file refused whole: ``rows`` names each problem as
+    ``{"row": n, "column": "...", "message": "..."}``, rows numbered as in the spreadsheet."""
+
+    code = "invalid_file"
+    status = 400
+
+    def __init__(self, message: str, rows: list[dict]):
+        super().__init__(message)
+        self.rows = rows

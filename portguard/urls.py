@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from crews import api as crews_api
+from crews import station_api
 from vessels import api as vessels_api
 
 api_v1 = [
@@ -13,6 +14,27 @@ api_v1 = [
     path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
     path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
     path("tests/", crews_api.TestCreate.as_view(), name="tests"),
+    path("stations/", station_api.StationList.as_view(), name="stations"),
+    path("stations/<str:code>/roster/", station_api.StationRoster.as_view(), name="station-roster"),
+    path("stations/<str:code>/schedule/", station_api.StationSchedule.as_view(), name="station-schedule"),
+    path(
+        "stations/<str:code>/schedule.csv",
+        station_api.StationScheduleFile.as_view(),
+        {"fmt": "csv"},
+        name="station-schedule-csv",
+    ),
+    path(
+        "stations/<str:code>/schedule.xlsx",
+        station_api.StationScheduleFile.as_view(),
+        {"fmt": "xlsx"},
+        name="station-schedule-xlsx",
+    ),
+    path(
+        "stations/<str:code>/schedule.pdf",
+        station_api.StationScheduleFile.as_view(),
+        {"fmt": "pdf"},
+        name="station-schedule-pdf",
+    ),
 ]
 
 urlpatterns = [

@@ -1,0 +1,203 @@
+"""The KCS station API (SPEC §6, rule R3): stations, rosters in and out, test schedules."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portguard.domain import InvalidFile
+
+from . import roster_io, stations
+from .models import KcsStation
+from .schedule_pdf import schedule_pdf
+
+MAX_DAYS = 62
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class StationSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    wharf = serializers.CharField(source="wharf.code")
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD; today by default.")
+    days = serializers.IntegerField(required=False, default=7, min_value=1, max_value=MAX_DAYS)
+
+
+RosterRowOut = inline_serializer(
+    "RosterRow",
+    {
+        "id_number": serializers.CharField(),
+        "full_name": serializers.CharField(),
+        "date": serializers.DateField(),
+        "shift": serializers.CharField(),
+    },
+    many=True,
+)
+
+ScheduleRowOut = inline_serializer(
+    "ScheduleRow",
+    {
+        "id_number": serializers.CharField(),
+        "full_name": serializers.CharField(),
+        "date": serializers.DateField(),
+        "shift": serializers.CharField(
+            help_text="The shift after which a rapid test is due; for RT-PCR, the shift worked that day if any."
+        ),
+        "kind": serializers.CharField(help_text="rapid or rt_pcr"),
+        "due_from": serializers.DateTimeField(),
+        "due_by": serializers.DateTimeField(),
+        "state": serializers.ChoiceField(choices=["done", "due", "overdue"]),
+        "pool": serializers.CharField(help_text="The lab pool of an RT-PCR sample."),
+    },
+    many=True,
+)
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (YYYY-MM-DD); today by default."),
+    OpenApiParameter("days", OpenApiTypes.INT, description=f"Number of days, 1 to {MAX_DAYS}; 7 by default."),
+]
+
+NOT_IN_SCOPE = OpenApiResponse(description="No such station in the caller's scope")
+
+INVALID_FILE = OpenApiResponse(
+    description="Nothing saved: every problem with its row (header = row 1), column and message",
+    examples=[
+        OpenApiExample(
+            "Bad rows",
+            value={
+                "error": "invalid_file",
+                "message": "The roster has 2 problems; nothing was saved.",
+                "rows": [
+                    {
+                        "row": 3,
+                        "column": "date",
+                        "message": "31/02/2021 is not a date such as 2021-08-09 or 09/08/2021.",
+                    },
+                    {"row": 5, "column": "shift", "message": "Unknown shift S9: this station's shifts are S1, S2, S3."},
+                ],
+            },
+        )
+    ],
+)
+
+
+def station_or_404(request, code: str) -> KcsStation:
+    return get_object_or_404(stations.visible_stations(request.user), code=code.strip().upper())
+
+
+def period_of(request) -> tuple:
+    form = PeriodSerializer(data=request.query_params)
+    form.is_valid(raise_exception=True)
+    start = form.validated_data.get("start") or timezone.localdate()
+    return start, form.validated_data["days"]
+
+
+class StationList(APIView):
+    @extend_schema(responses=StationSerializer(many=True), summary="KCS stations the caller may see")
+    def get(self, request):
+        return Response(StationSerializer(stations.visible_stations(request.user), many=True).data)
+
+
+class StationRoster(APIView):
+    @extend_schema(
+        parameters=PERIOD_PARAMETERS,
+        responses={200: RosterRowOut, 404: NOT_IN_SCOPE},
+        summary="A station's roster for a period",
+    )
+    def get(self, request, code: str):
+        station = station_or_404(request, code)
+        start, days = period_of(request)
+        return Response(
+            [
+                {
+                    "id_number": entry.staff.person.id_number,
+                    "full_name": entry.staff.person.full_name,
+                    "date": entry.date.isoformat(),
+                    "shift": entry.shift.code,
+                }
+                for entry in stations.roster_of(station, start, days)
+            ]
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        responses={
+            201: inline_serializer(
+                "RosterLoaded", {"station": serializers.CharField(), "count": serializers.IntegerField()}
+            ),
+            400: INVALID_FILE,
+            403: OpenApiResponse(description="Role or scope may not load rosters"),
+            404: NOT_IN_SCOPE,
+        },
+        summary="Load a roster from CSV or XLSX (columns id_number, full_name, date, shift)",
+        description=(
+            "All or nothing. The dates in the file are replaced by its rows; people not yet registered are "
+            "created and join the station's staff."
+        ),
+    )
+    def post(self, request, code: str):
+        station = station_or_404(request, code)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidFile(_("Attach the roster as a CSV or XLSX file in the field “file”."), [])
+        count = stations.load_roster_file(request.user, station, upload)
+        return Response({"station": station.code, "count": count}, status=status.HTTP_201_CREATED)
+
+
+class StationSchedule(APIView):
+    """The test schedule as JSON, or as a CSV, XLSX or PDF file when the route gives ``fmt``."""
+
+    @extend_schema(
+        parameters=PERIOD_PARAMETERS,
+        responses={200: ScheduleRowOut, 404: NOT_IN_SCOPE},
+        summary="A station's test schedule for a period, with each test's state now (rule R3)",
+    )
+    def get(self, request, code: str, fmt: str = "json"):
+        station = station_or_404(request, code)
+        start, days = period_of(request)
+        now = timezone.now()
+        entries = stations.station_schedule(station, start, days, now)
+        if fmt == "pdf":
+            body, content_type = schedule_pdf(station, start, days, entries, printed_at=now), "application/pdf"
+        else:
+            rows = stations.schedule_rows(entries)
+            if fmt == "json":
+                return Response(rows)
+            if fmt == "csv":
+                body, content_type = roster_io.to_csv(rows, stations.SCHEDULE_COLUMNS), "text/csv; charset=utf-8"
+            else:
+                body = roster_io.to_xlsx(rows, stations.SCHEDULE_COLUMNS, sheet=station.code)
+                content_type = XLSX
+        filename = f"schedule-{station.code}-{start.isoformat()}-{days}d.{fmt}"
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class StationScheduleFile(StationSchedule):
+    @extend_schema(
+        parameters=PERIOD_PARAMETERS,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 with BOM"),
+            (200, XLSX): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="A4 landscape, to print"),
+            404: NOT_IN_SCOPE,
+        },
+        summary="A station's test schedule as a CSV, XLSX or PDF file",
+    )
+    def get(self, request, code: str, fmt: str):
+        return super().get(request, code, fmt)

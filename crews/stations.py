@@ -1,0 +1,436 @@
+"""KCS stations (rule R3): scope, shifts, rosters, staff tests and the test schedule.
+
+Every entry point (station page, API, admin, seed_demo) calls these functions. The
+schedule itself is computed by the pure functions of ``crews.schedule``; this module
+loads their inputs from the database in a constant number of queries.
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from portguard.domain import DomainError, InvalidFile, NotAllowed
+from vessels.models import Wharf
+from vessels.services import require_perm, sees_all_wharves
+
+from . import schedule
+from .choices import RT_PCR_KINDS, TestResult
+from .models import KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
+from .services import PersonData, TestData, parse_id_number, record_test, record_tests, resolve_people
+
+ROSTER_COLUMNS = ("id_number", "full_name", "date", "shift")
+SCHEDULE_COLUMNS = ("id_number", "full_name", "date", "shift", "kind", "due_from", "due_by", "state", "pool")
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    code: str
+    name: str
+    starts_at: time
+    ends_at: time
+
+
+DEFAULT_SHIFTS = (
+    ShiftSpec("S1", "Ca 1 (06:00–14:00)", time(6), time(14)),
+    ShiftSpec("S2", "Ca 2 (14:00–22:00)", time(14), time(22)),
+    ShiftSpec("S3", "Ca 3 (22:00–06:00)", time(22), time(6)),
+)
+
+
+def rules() -> schedule.Rules:
+    """Rule R3's settings."""
+    return schedule.Rules(
+        overdue_after=timedelta(hours=settings.PORTGUARD_RAPID_OVERDUE_HOURS),
+        interval_days=settings.PORTGUARD_RT_PCR_INTERVAL_DAYS,
+        pool_size=settings.PORTGUARD_POOL_SIZE,
+        tz=ZoneInfo(settings.TIME_ZONE),
+    )
+
+
+# --- Scope ---------------------------------------------------------------------------
+
+
+def visible_stations(user) -> QuerySet[KcsStation]:
+    """A supervisor sees the stations they supervise; authority, health and admin all."""
+    if not user.is_authenticated:
+        return KcsStation.objects.none()
+    stations = KcsStation.objects.select_related("wharf")
+    if sees_all_wharves(user):
+        return stations
+    return stations.filter(supervisors=user)
+
+
+def require_station_in_scope(user, station: KcsStation) -> None:
+    if not sees_all_wharves(user) and not station.supervisors.filter(pk=user.pk).exists():
+        raise NotAllowed(_("You do not supervise station %(code)s.") % {"code": station.code}, field="station")
+
+
+# --- Stations and shifts -------------------------------------------------------------
+
+
+def create_station(
+    *, code: str, name: str, wharf: Wharf, shifts: Sequence[ShiftSpec] = DEFAULT_SHIFTS, supervisors: Iterable = ()
+) -> KcsStation:
+    """A new station with its shift pattern (by default 06–14, 14–22, 22–06)."""
+    with transaction.atomic():
+        station = KcsStation.objects.create(code=code.strip().upper(), name=name, wharf=wharf)
+        station.supervisors.set(supervisors)
+        set_shifts(station, shifts)
+    return station
+
+
+def ensure_default_shifts(station: KcsStation) -> None:
+    """Give a station the default shifts if it has none (a station saved in the admin)."""
+    if not station.shifts.exists():
+        set_shifts(station, DEFAULT_SHIFTS)
+
+
+def set_shifts(station: KcsStation, shifts: Sequence[ShiftSpec]) -> list[Shift]:
+    """Add or update a station's shifts by code. Shifts already on the roster stay."""
+    codes = [s.code.strip().upper() for s in shifts]
+    if len(set(codes)) != len(codes) or not all(codes):
+        raise DomainError(_("Each shift needs its own code."), field="shifts")
+    with transaction.atomic():
+        return [
+            Shift.objects.update_or_create(
+                station=station, code=code, defaults={"name": s.name, "starts_at": s.starts_at, "ends_at": s.ends_at}
+            )[0]
+            for code, s in zip(codes, shifts, strict=True)
+        ]
+
+
+# --- Rosters -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    """One roster row as text, with its row number in the file (header = row 1)."""
+
+    row: int
+    id_number: str
+    full_name: str
+    date: str
+    shift: str
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def parse_day(value: str) -> date | None:
+    """ISO ``2021-08-09`` or Vietnamese ``09/08/2021`` (day first); an XLSX date cell
+    arrives as ``2021-08-09 00:00:00``."""
+    text = re.sub(r"\s+", " ", value.strip())
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day, no time
+        except ValueError:
+            continue
+    return None
+
+
+def load_roster_file(user, station: KcsStation, upload: IO[bytes]) -> int:
+    """Load a roster from an uploaded CSV or XLSX file; see ``load_roster``."""
+    from .roster_io import read_table
+
+    _require_roster_writer(user, station)
+    table = read_table(upload, ROSTER_COLUMNS)
+    return load_roster(user, station, [RosterLine(row=number, **values) for number, values in table])
+
+
+def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
+    """Save a roster whole, or nothing: every bad line is reported in ``InvalidFile``.
+
+    For each date the lines mention, they *are* the station's roster of that day: its
+    earlier entries for those dates are replaced, so a corrected file can be loaded
+    again. People not yet registered are created; people not yet on the station's
+    staff join it. Returns the number of entries saved.
+    """
+    _require_roster_writer(user, station)
+    if not lines:
+        raise InvalidFile(_("The roster has no rows."), [{"row": 2, "column": "", "message": _("No rows.")}])
+    shifts = {s.code.upper(): s for s in station.shifts.all()}
+    shifts_by_name = {s.name.casefold(): s for s in shifts.values()}
+    problems: list[dict] = []
+
+    def refuse(line: RosterLine, column: str, message: str) -> None:
+        problems.append({"row": line.row, "column": column, "message": message})
+
+    parsed: list[tuple[RosterLine, tuple[str, str], date, Shift]] = []
+    seen: dict[tuple, int] = {}
+    for line in lines:
+        key = day = shift = None
+        empty = [column for column in ("id_number", "date", "shift") if not getattr(line, column).strip()]
+        for column in empty:
+            refuse(line, column, _("This cell is empty."))
+        if "id_number" not in empty:
+            try:
+                number, kind = parse_id_number(line.id_number)
+                key = (kind, number)
+            except DomainError as error:
+                refuse(line, "id_number", error.message)
+        if len(line.full_name) > Person._meta.get_field("full_name").max_length:
+            refuse(line, "full_name", _("This name is too long."))
+        day = parse_day(line.date)
+        if day is None and "date" not in empty:
+            refuse(line, "date", _("%(value)s is not a date such as 2021-08-09 or 09/08/2021.") % {"value": line.date})
+        shift = shifts.get(line.shift.strip().upper()) or shifts_by_name.get(line.shift.strip().casefold())
+        if shift is None and "shift" not in empty:
+            refuse(
+                line,
+                "shift",
+                _("Unknown shift %(value)s: this station's shifts are %(codes)s.")
+                % {"value": line.shift, "codes": ", ".join(shifts) or "—"},
+            )
+        if key is None or day is None or shift is None:
+            continue
+        entry = (key, day, shift.pk)
+        if entry in seen:
+            refuse(line, "id_number", _("Same person, date and shift as row %(row)d.") % {"row": seen[entry]})
+            continue
+        seen[entry] = line.row
+        parsed.append((line, key, day, shift))
+
+    # One PersonData per person, named by the first line that gives a name.
+    people: dict[tuple[str, str], PersonData] = {}
+    first_line: dict[tuple[str, str], RosterLine] = {}
+    for line, key, _day, _shift in parsed:
+        first_line.setdefault(key, line)
+        data = people.setdefault(key, PersonData(id_number=key[1], id_kind=key[0]))
+        if not data.full_name and line.full_name.strip():
+            data.full_name = line.full_name.strip()
+    known = set(Person.objects.filter(id_number__in=[n for _k, n in people]).values_list("id_kind", "id_number"))
+    for key, data in people.items():
+        if key not in known and not data.full_name:
+            refuse(first_line[key], "full_name", _("%(n)s is not registered yet: give the full name.") % {"n": key[1]})
+    if problems:
+        problems.sort(key=lambda p: (p["row"], ROSTER_COLUMNS.index(p["column"])))
+        message = ngettext(
+            "The roster has %(count)d problem; nothing was saved.",
+            "The roster has %(count)d problems; nothing was saved.",
+            len(problems),
+        )
+        raise InvalidFile(message % {"count": len(problems)}, problems)
+
+    with transaction.atomic():
+        # One loader at a time per station, so two uploads of the same days cannot interleave.
+        KcsStation.objects.select_for_update().order_by().get(pk=station.pk)
+        keys = list(people)
+        persons = dict(zip(keys, resolve_people([people[k] for k in keys], field="roster"), strict=True))
+        staff = _staff_for(station, list(persons.values()))
+        RosterEntry.objects.filter(staff__station=station, date__in={day for _l, _k, day, _s in parsed}).delete()
+        RosterEntry.objects.bulk_create(
+            RosterEntry(staff=staff[persons[key].pk], date=day, shift=shift) for _line, key, day, shift in parsed
+        )
+    return len(parsed)
+
+
+def _require_roster_writer(user, station: KcsStation) -> None:
+    for perm in ("crews.add_rosterentry", "crews.delete_rosterentry"):
+        require_perm(user, perm, _("You may not load rosters."))
+    require_station_in_scope(user, station)
+
+
+def _staff_for(station: KcsStation, persons: list[Person]) -> dict[int, StaffMember]:
+    """Each person's staff membership at the station, joining or re-activating them."""
+    members = {m.person_id: m for m in StaffMember.objects.filter(station=station, person__in=persons)}
+    StaffMember.objects.filter(pk__in=[m.pk for m in members.values() if not m.active]).update(active=True)
+    new = [StaffMember(station=station, person=p) for p in persons if p.pk not in members]
+    if new:
+        StaffMember.objects.bulk_create(new)
+        members = {m.person_id: m for m in StaffMember.objects.filter(station=station, person__in=persons)}
+    return members
+
+
+def roster_of(station: KcsStation, start: date, days: int) -> QuerySet[RosterEntry]:
+    """The roster of ``[start, start + days)``, people and shifts loaded, in one query."""
+    return (
+        RosterEntry.objects.filter(staff__station=station, date__gte=start, date__lt=start + timedelta(days=days))
+        .select_related("staff__person", "shift")
+        .order_by("date", "shift__starts_at", "staff__person__full_name", "staff__person__id_number")
+    )
+
+
+# --- Staff tests ---------------------------------------------------------------------
+
+
+def record_staff_tests(
+    user, station: KcsStation, entries: Sequence[TestData], now: datetime | None = None
+) -> list[ScreeningTest]:
+    """Record KCS staff results taken at ``station`` (all or none), through the same
+    ``record_tests`` as crew results."""
+    _check_staff_entries(user, station, entries)
+    return record_tests(user, [replace(e, station=station) for e in entries], now=now)
+
+
+def record_staff_test(
+    user, station: KcsStation, entry: TestData, now: datetime | None = None
+) -> tuple[ScreeningTest, bool]:
+    """One staff result; the same ``client_uuid`` sent again returns the first record."""
+    _check_staff_entries(user, station, [entry])
+    return record_test(user, replace(entry, station=station), now=now)
+
+
+def _check_staff_entries(user, station: KcsStation, entries: Sequence[TestData]) -> None:
+    require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
+    require_station_in_scope(user, station)
+    on_staff = set(
+        StaffMember.objects.filter(station=station, person__in=[e.person for e in entries]).values_list(
+            "person_id", flat=True
+        )
+    )
+    for entry in entries:
+        if entry.port_call is not None:
+            raise DomainError(_("A KCS staff test is not taken for a port call."), field="port_call")
+        if entry.person.pk not in on_staff:
+            raise DomainError(
+                _("%(name)s is not on the staff of station %(code)s.")
+                % {"name": entry.person.full_name, "code": station.code},
+                field="id_number",
+            )
+
+
+# --- Schedule and compliance ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One planned test of one staff member, with its state at the time asked."""
+
+    staff: StaffMember
+    planned: schedule.PlannedTest
+    state: str
+    sampled_at: datetime | None = None
+
+    @property
+    def person(self) -> Person:
+        return self.staff.person
+
+
+def schedule_rows(entries: Iterable[ScheduleEntry]) -> list[dict]:
+    """The exported rows (SPEC §6 columns, in ``SCHEDULE_COLUMNS`` order): dates ISO,
+    times local in ISO 8601 with their offset."""
+    # The same people, days and shift ends recur across thousands of rows: format each once.
+    text: dict = {}
+    people: dict[int, tuple[str, str]] = {}
+    rows = []
+    for entry in entries:
+        plan = entry.planned
+        who = people.get(plan.staff)
+        if who is None:
+            who = people[plan.staff] = (entry.staff.person.id_number, entry.staff.person.full_name)
+        for value in (plan.date, plan.due_from, plan.due_by):
+            if value not in text:
+                text[value] = value.isoformat()
+        rows.append(
+            {
+                "id_number": who[0],
+                "full_name": who[1],
+                "date": text[plan.date],
+                "shift": plan.shift,
+                "kind": plan.kind,
+                "due_from": text[plan.due_from],
+                "due_by": text[plan.due_by],
+                "state": entry.state,
+                "pool": plan.pool,
+            }
+        )
+    return rows
+
+
+def station_schedule(station: KcsStation, start: date, days: int, now: datetime | None = None) -> list[ScheduleEntry]:
+    """The station's planned tests for ``[start, start + days)`` and the state of each
+    at ``now``, in five queries whatever the number of staff.
+
+    Sorted by date, due time, RT-PCR before rapid, then name.
+    """
+    now = now or timezone.now()
+    r = rules()
+    period_start = schedule.day_start(start, r.tz)
+    horizon = start + timedelta(days=days + schedule.lookahead_days(r))
+    staff = {m.pk: m for m in StaffMember.objects.filter(station=station).select_related("person")}
+    roster = [
+        schedule.RosterRow(*row)
+        for row in RosterEntry.objects.filter(staff__station=station, date__gte=start, date__lt=horizon).values_list(
+            "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at"
+        )
+    ]
+    staff_of_person = {m.person_id: pk for pk, m in staff.items()}
+    history = _history(station, start, period_start, staff_of_person, r.tz)
+    planned = schedule.plan_tests(roster, start, days, history, r)
+    last_due = max((p.due_by for p in planned), default=period_start)
+    taken = [
+        schedule.TakenTest(staff_of_person[person_id], kind, sampled_at, result)
+        for person_id, kind, sampled_at, result in _staff_tests(station)
+        .filter(sampled_at__gte=period_start, sampled_at__lte=min(last_due, now))
+        .values_list("person_id", "kind", "sampled_at", "result")
+    ]
+    names = {pk: (m.person.full_name, m.person.id_number) for pk, m in staff.items()}
+    judged = sorted(
+        schedule.judge(planned, taken, now),
+        key=lambda j: (j.planned.date, j.planned.due_from, j.planned.kind != schedule.RT_PCR, names[j.planned.staff]),
+    )
+    return [
+        ScheduleEntry(
+            staff=staff[j.planned.staff],
+            planned=j.planned,
+            state=j.state,
+            sampled_at=j.taken.sampled_at if j.taken else None,
+        )
+        for j in judged
+    ]
+
+
+def needs_attention(station: KcsStation, now: datetime | None = None) -> list[ScheduleEntry]:
+    """Who is overdue (first, oldest first) and who is due right now, judged over the
+    last RT-PCR interval: for the station page and its wharf's dashboard."""
+    now = now or timezone.now()
+    r = rules()
+    today = timezone.localtime(now, r.tz).date()
+    recent = station_schedule(station, today - timedelta(days=r.interval_days), r.interval_days + 1, now)
+    overdue = [e for e in recent if e.state == schedule.OVERDUE]
+    due_now = [e for e in recent if e.state == schedule.DUE and e.planned.due_from <= now]
+    return sorted(overdue, key=lambda e: e.planned.due_by) + sorted(due_now, key=lambda e: e.planned.due_by)
+
+
+def _staff_tests(station: KcsStation) -> QuerySet[ScreeningTest]:
+    """Current results (corrections applied) of the station's staff, wherever taken."""
+    return ScreeningTest.objects.filter(person__kcs_posts__station=station, superseded_by__isnull=True).exclude(
+        result=TestResult.INVALID
+    )
+
+
+def _history(
+    station: KcsStation, start: date, period_start: datetime, staff_of_person: dict[int, int], tz: ZoneInfo
+) -> dict[int, schedule.History]:
+    """Each staff member's first rostered day and last RT-PCR before the period."""
+    first_rostered = (
+        RosterEntry.objects.filter(staff__station=station, date__lt=start)
+        .values("staff_id")
+        .annotate(first=Min("date"))
+        .values_list("staff_id", "first")
+    )
+    history = {staff_id: schedule.History(first_rostered=first) for staff_id, first in first_rostered}
+    last_rt_pcr = (
+        _staff_tests(station)
+        .filter(kind__in=RT_PCR_KINDS, sampled_at__lt=period_start)
+        .values("person_id")
+        .annotate(last=Max("sampled_at"))
+        .values_list("person_id", "last")
+    )
+    for person_id, last in last_rt_pcr:
+        staff_id = staff_of_person.get(person_id)
+        if staff_id is not None:
+            history[staff_id] = replace(
+                history.get(staff_id, schedule.History()), last_rt_pcr=timezone.localtime(last, tz).date()
+            )
+    return history
