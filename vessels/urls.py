@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
+    path("province/", views.province_dashboard, name="province-dashboard"),
+    path("wharves/<str:code>/", views.wharf_dashboard, name="wharf-dashboard"),
     path("port-calls/new/", views.register_arrival, name="port-call-new"),
     path("port-calls/<int:pk>/", views.port_call, name="port-call"),
     path("port-calls/<int:pk>/tests/", views.record_results, name="port-call-tests"),

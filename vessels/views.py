@@ -2,6 +2,8 @@
 ``vessels`` and ``crews`` and turn a ``DomainError`` into a message on the page."""
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,17 +13,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crews import services as crews_services
-from crews.choices import Screening
+from crews.choices import Screening, TestKind, TestResult
 from portguard.domain import DomainError, HandoverBlocked
 from portguard.roles import ROLE_LABELS, role_of
+from realtime.snapshot import dashboard_snapshot
 
 from . import services
-from .choices import PortCallStatus
+from .choices import Locality, PortCallStatus
 from .clearance import CallClearance, PersonScreening
 from .forms import AddPersonForm, ArrivalForm, ScreeningSheetForm
 from .models import Handover, PortCall
@@ -283,3 +287,113 @@ def record_departure(request, pk: int):
         return render_call(request, call, status=exc.status)
     messages.success(request, _("Departure of %(vessel)s recorded.") % {"vessel": call.vessel.registration})
     return redirect("port-call", pk=call.pk)
+
+
+# --- Live dashboards -----------------------------------------------------------------
+# The pages render the same snapshot the socket sends first; static/portguard/dashboard.js
+# then keeps them current and re-reads the snapshot after every reconnection.
+
+# How the province dashboard groups the open calls of a wharf.
+STATUS_BUCKETS: dict[str, tuple[str, ...]] = {
+    "cleared": (PortCallStatus.CLEARED, PortCallStatus.HANDOVER_APPROVED),
+    "blocked": (PortCallStatus.BLOCKED, PortCallStatus.QUARANTINED, PortCallStatus.HANDOVER_SUSPENDED),
+    "awaiting": (PortCallStatus.AWAITING_TESTS,),
+}
+
+
+def waits_for_approval(summary: dict[str, Any]) -> bool:
+    """As on the approvals page: everyone on board cleared, handover not approved yet."""
+    counts = summary["counts"]
+    return summary["status"] != PortCallStatus.HANDOVER_APPROVED and counts["crew"] > 0 and counts["blocking"] == 0
+
+
+def wharf_tally(summaries: list[dict[str, Any]]) -> dict[str, int]:
+    tally = {"open": len(summaries), **{bucket: 0 for bucket in STATUS_BUCKETS}}
+    for summary in summaries:
+        for bucket, statuses in STATUS_BUCKETS.items():
+            if summary["status"] in statuses:
+                tally[bucket] += 1
+    return tally
+
+
+def live_cards(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Snapshot summaries with their status in words, for the server-rendered cards."""
+    return [{**s, "status_label": capfirst(PortCallStatus(s["status"]).label)} for s in summaries]
+
+
+def live_config(socket_path: str) -> dict[str, Any]:
+    """What dashboard.js needs: where to connect and every word it may have to show."""
+    return {
+        "socket": socket_path,
+        "callUrl": reverse("port-call", args=[0]),
+        "wharfUrl": reverse("wharf-dashboard", args=["__code__"]),
+        "timeZone": timezone.get_current_timezone_name(),
+        "statuses": {status.value: capfirst(status.label) for status in PortCallStatus},
+        "testKinds": {kind.value: capfirst(kind.label) for kind in TestKind},
+        "testResults": {result.value: str(result.label) for result in TestResult},
+        "localities": {locality.value: str(locality.label) for locality in Locality},
+        "buckets": STATUS_BUCKETS,
+        "text": {
+            "connecting": _("Connecting…"),
+            "live": _("Live"),
+            "reconnecting": _("Reconnecting…"),
+            "stale": _("The data shown may be out of date."),
+            "unauthenticated": _("Your session has expired. Log in again to see live updates."),
+            "forbidden": _("You no longer have access to this dashboard."),
+            "resynced": _("Reconnected: the current state was reloaded."),
+            "arrived": _("%(vessel)s arrived at %(wharf)s."),
+            "portCallUpdated": _("%(vessel)s at %(wharf)s: %(status)s, %(negative)s of %(crew)s negative."),
+            "testRecorded": _("%(name)s (%(vessel)s): %(kind)s, %(result)s."),
+            "alertPositive": _("POSITIVE: %(name)s on %(vessel)s at %(wharf)s."),
+            "handoverApproved": _("Cargo handover approved for %(vessel)s by %(user)s."),
+            "handoverSuspended": _("Cargo handover suspended for %(vessel)s: %(reason)s"),
+            "alertVessel": _("Vessel %(vessel)s at %(wharf)s"),
+            "alertSample": _("%(kind)s sampled at %(time)s"),
+        },
+    }
+
+
+@login_required
+def wharf_dashboard(request, code: str):
+    wharf = get_object_or_404(services.visible_wharves(request.user), code=code)
+    snapshot = dashboard_snapshot(request.user, wharf)
+    return page(
+        request,
+        "vessels/dashboard_wharf.html",
+        {
+            "wharf": wharf,
+            "cards": live_cards(snapshot["port_calls"]),
+            "live_config": live_config(f"/ws/wharves/{quote(wharf.code)}/"),
+        },
+    )
+
+
+@login_required
+def province_dashboard(request):
+    if not services.sees_all_wharves(request.user):
+        raise PermissionDenied
+    snapshot = dashboard_snapshot(request.user)
+    calls_by_wharf: dict[str, list[dict[str, Any]]] = {w["code"]: [] for w in snapshot["wharves"]}
+    for summary in snapshot["port_calls"]:
+        calls_by_wharf.setdefault(summary["wharf"], []).append(summary)
+    localities = dict(Locality.choices)
+    rows = [
+        {
+            **w,
+            "locality_label": localities.get(w["locality"], w["locality"]),
+            "tally": wharf_tally(calls_by_wharf[w["code"]]),
+        }
+        for w in snapshot["wharves"]
+    ]
+    return page(
+        request,
+        "vessels/dashboard_province.html",
+        {
+            "rows": rows,
+            "totals": {
+                **wharf_tally(snapshot["port_calls"]),
+                "pending": sum(1 for s in snapshot["port_calls"] if waits_for_approval(s)),
+            },
+            "live_config": live_config("/ws/province/"),
+        },
+    )

@@ -3,6 +3,9 @@
 import os
 
 import pytest
+from django.db import connections
+
+from tests.realtime.servers import Daphne
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,3 +48,36 @@ def phone(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def daphne(transactional_db, monkeypatch):
+    """This project served by a real daphne process, HTTP and WebSockets, on the test
+    database: pages that open a socket need an ASGI server, which live_server is not."""
+    # Under DEBUG whitenoise serves static files through the finders: no collectstatic.
+    monkeypatch.setenv("DEBUG", "true")
+    server = Daphne(os.environ.get("REDIS_URL") or None)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def open_phone(browser):
+    """Open Vietnamese phones on a server, each a browser context with its own session."""
+    contexts = []
+
+    def open_on(base_url: str):
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="vi-VN", base_url=base_url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_on
+    for context in contexts:
+        context.close()
+    # ORM calls made while Playwright's event loop runs open their own connection; close
+    # it here, or PostgreSQL refuses to drop the test database at the end of the run.
+    connections.close_all()
