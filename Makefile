@@ -15,7 +15,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint check test-embedded test-production system-packages
+.PHONY: install run test lint check test-embedded test-production system-packages bench
 
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet pipenv \
@@ -71,3 +71,8 @@ test: lint check
 	@echo "== Test pass on the embedded default (SQLite + in-memory channel layer)"
 	@$(MAKE) --no-print-directory test-embedded
 	@$(MAKE) --no-print-directory test-production
+
+# Benchmarks (not part of `make test`): each figure beside a floor measured in the same
+# run, on the production shape (the machine's PostgreSQL + a private Redis).
+bench: install system-packages
+	$(RUN) python -m tests.bench.run "$(TEST_DATABASE_URL)"

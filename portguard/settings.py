@@ -124,20 +124,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Channels: in-memory for one process, Redis when REDIS_URL is given.
+# Channels: in-memory for one process, Redis when REDIS_URL is given. The pub/sub layer
+# publishes each event once per group and every daphne process fans it out to its own
+# sockets: one Redis message per event, not one per socket. Delivery is at most once,
+# which dashboards tolerate: they re-read a snapshot whenever they reconnect.
 REDIS_URL = env_str("REDIS_URL")
-REDIS_GROUP_EXPIRY_SECONDS = 86400
-WEBSOCKET_TIMEOUT_SECONDS = 43200
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # Reads block for up to 5 s (BZPOPMIN), so the read timeout sits above that.
+                # Reads poll every 0.1 s, so a 10 s read timeout only trips on a dead server.
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 3, "socket_timeout": 10}],
-                # Sockets are closed by daphne (--websocket_timeout, see the Makefile and
-                # README) before their group membership can expire here.
-                "group_expiry": REDIS_GROUP_EXPIRY_SECONDS,
             },
         }
     }

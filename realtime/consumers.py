@@ -27,13 +27,16 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
-        allowed = await database_sync_to_async(self.resolve)(user)
-        if allowed is None:
+        groups = await database_sync_to_async(self.groups_for)(user)
+        if groups is None:
             return await self._refuse(CLOSE_FORBIDDEN)
-        self.groups_joined, snapshot = allowed
-        for group in self.groups_joined:
+        # Join before reading the snapshot: an event committed in between then arrives
+        # after the snapshot (a repeated update is harmless), never falls in the gap.
+        self.groups_joined = groups
+        for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        snapshot = await database_sync_to_async(self.snapshot_for)(user)
         await self.send(text_data=json.dumps(snapshot, cls=DjangoJSONEncoder, ensure_ascii=False))
 
     async def _refuse(self, code: int):
@@ -51,22 +54,29 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def dashboard_event(self, event):
         await self.send(text_data=event["text"])
 
-    def resolve(self, user):
-        """``(groups, snapshot)`` for this user, or None when outside their scope."""
+    def groups_for(self, user) -> tuple[str, ...] | None:
+        """The groups this user may listen to here, or None when outside their scope."""
+        raise NotImplementedError
+
+    def snapshot_for(self, user) -> dict:
         raise NotImplementedError
 
 
 class WharfConsumer(DashboardConsumer):
-    def resolve(self, user):
+    wharf = None
+
+    def groups_for(self, user):
         code = self.scope["url_route"]["kwargs"]["code"]
-        wharf = visible_wharves(user).filter(code=code).first()
-        if wharf is None:
-            return None
-        return (wharf_group(wharf.code),), dashboard_snapshot(user, wharf)
+        self.wharf = visible_wharves(user).filter(code=code).first()
+        return None if self.wharf is None else (wharf_group(self.wharf.code),)
+
+    def snapshot_for(self, user):
+        return dashboard_snapshot(user, self.wharf)
 
 
 class ProvinceConsumer(DashboardConsumer):
-    def resolve(self, user):
-        if not sees_all_wharves(user):
-            return None
-        return (PROVINCE_GROUP,), dashboard_snapshot(user)
+    def groups_for(self, user):
+        return (PROVINCE_GROUP,) if sees_all_wharves(user) else None
+
+    def snapshot_for(self, user):
+        return dashboard_snapshot(user)

@@ -23,7 +23,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def browser(monkeypatch):
     if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} is not installed (make browser installs it)"
+        message = f"{CHROMIUM} is not installed (make test installs it)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -36,6 +36,9 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+    # ORM calls made while the browser's event loop ran opened connections in this
+    # thread's async-unsafe mode; close them so PostgreSQL can drop the test database.
+    connections.close_all()
 
 
 @pytest.fixture

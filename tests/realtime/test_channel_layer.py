@@ -16,12 +16,12 @@ async def test_group_message_reaches_a_member_of_the_group():
     await layer.group_discard("wharf.CP-03", channel)
 
 
-def test_redis_url_selects_the_redis_layer():
+def test_redis_url_selects_the_redis_pubsub_layer():
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     if settings.REDIS_URL:
-        assert backend == "channels_redis.core.RedisChannelLayer"
+        assert backend == "channels_redis.pubsub.RedisPubSubChannelLayer"
         config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
         assert config["hosts"][0]["address"] == settings.REDIS_URL
-        assert config["group_expiry"] > settings.WEBSOCKET_TIMEOUT_SECONDS
+        assert config["hosts"][0]["socket_connect_timeout"] > 0
     else:
         assert backend == "channels.layers.InMemoryChannelLayer"
