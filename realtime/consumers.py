@@ -18,6 +18,8 @@ from .snapshot import dashboard_snapshot
 # Close codes in the 4000 range are the application's own (RFC 6455 §7.4.2).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_BIG = 1009
+MAX_CLIENT_FRAME = 4096
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -49,7 +51,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Dashboards only listen; what a client sends is ignored."""
+        """Dashboards only listen: small frames are ignored, a flood is cut off."""
+        if len(text_data or bytes_data or "") > MAX_CLIENT_FRAME:
+            await self.close(code=CLOSE_TOO_BIG)
 
     async def dashboard_event(self, event):
         await self.send(text_data=event["text"])

@@ -105,3 +105,19 @@ async def test_recorded_positive_reaches_the_wharf_and_the_province(make_call, i
         assert events[1]["test"]["id_number"] == person.id_number
         assert events[2]["port_call"]["status"] == "blocked"
         await socket.disconnect()
+
+
+async def test_junk_frames_are_ignored_and_a_flood_is_cut_off(make_call, inspector):
+    await database_sync_to_async(make_call)(crew=1)
+    header = await database_sync_to_async(token_header)(inspector)
+    communicator, _connected = await connect("/ws/wharves/CP-03/", header)
+    assert (await receive_json(communicator))["type"] == "snapshot"
+    await communicator.send_to(text_data="{not json")
+    await communicator.send_to(bytes_data=b"\x00\xff\xfe")
+    assert await communicator.receive_nothing(timeout=0.2)
+    await communicator.send_to(text_data="x" * 100_000)
+    assert await close_code(communicator) == 1009
+    # The server is unharmed: a new socket gets its snapshot.
+    again, connected = await connect("/ws/wharves/CP-03/", header)
+    assert connected and (await receive_json(again))["type"] == "snapshot"
+    await again.disconnect()
