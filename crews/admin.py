@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from portguard.domain import DomainError
 from vessels.admin import ReadOnlyAdminMixin
 
-from .models import CrewMember, Person, ScreeningTest
+from .models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .services import parse_id_number
+from .stations import ensure_default_shifts
 
 
 class PersonForm(forms.ModelForm):
@@ -49,3 +51,57 @@ class ScreeningTestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["person", "port_call__vessel", "port_call__wharf", "wharf", "recorded_by"]
     search_fields = ["person__full_name", "person__id_number", "kit_lot", "port_call__vessel__registration"]
     date_hierarchy = "sampled_at"
+
+
+class ShiftInline(admin.TabularInline):
+    model = Shift
+    fields = ["code", "name", "starts_at", "ends_at"]
+    extra = 0
+
+
+@admin.register(KcsStation)
+class KcsStationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "wharf"]
+    list_filter = ["wharf__locality", "wharf"]
+    list_select_related = ["wharf"]
+    search_fields = ["code", "name", "wharf__code", "wharf__name"]
+    filter_horizontal = ["supervisors"]
+    inlines = [ShiftInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the inline: a station saved without shifts gets the default 06–14, 14–22, 22–06.
+        ensure_default_shifts(form.instance)
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ["person", "station", "active"]
+    list_filter = ["active", "station"]
+    list_select_related = ["person", "station"]
+    search_fields = ["person__full_name", "person__id_number", "station__code"]
+    autocomplete_fields = ["person"]
+
+
+@admin.register(RosterEntry)
+class RosterEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rosters are loaded whole, only through ``crews.stations.load_roster`` (the station
+    page and the API), so a day's roster is never half edited."""
+
+    list_display = ["date", "shift", "staff_name", "staff_id_number", "station"]
+    list_filter = ["staff__station", "shift__code"]
+    list_select_related = ["staff__person", "staff__station", "shift"]
+    search_fields = ["staff__person__full_name", "staff__person__id_number", "staff__station__code"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("full name"), ordering="staff__person__full_name")
+    def staff_name(self, entry):
+        return entry.staff.person.full_name
+
+    @admin.display(description=_("document number"))
+    def staff_id_number(self, entry):
+        return entry.staff.person.id_number
+
+    @admin.display(description=_("station"), ordering="staff__station__code")
+    def station(self, entry):
+        return entry.staff.station.code

@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portguard.api import FORBIDDEN_DOC, error_doc
 from vessels.services import visible_port_calls
 
 from . import services
@@ -54,13 +55,43 @@ class TestOutSerializer(serializers.ModelSerializer):
         ]
 
 
+TEST_OUT_EXAMPLE = {
+    "id": 41,
+    "id_number": "022081000123",
+    "full_name": "Nguyễn Văn Hùng",
+    "kind": "rapid",
+    "sampled_at": "2021-08-12T09:05:00+07:00",
+    "result": "negative",
+    "result_at": "2021-08-12T09:22:00+07:00",
+    "port_call": 12,
+    "kit_lot": "AG-2108-55",
+    "client_uuid": "6f1c1c36-8a4e-4c55-9d49-4d0f2c1b8e11",
+    "recorded_by": "kiemsoat.lan",
+    "recorded_at": "2021-08-12T09:22:03+07:00",
+}
+
+
 class TestCreate(APIView):
     @extend_schema(
         request=TestInSerializer,
         responses={
-            201: TestOutSerializer,
-            200: OpenApiResponse(TestOutSerializer, description="Retry with a known client_uuid: the first record"),
-            400: OpenApiResponse(description="Validation error naming the field"),
+            201: OpenApiResponse(TestOutSerializer, examples=[OpenApiExample("Recorded", value=TEST_OUT_EXAMPLE)]),
+            200: OpenApiResponse(
+                TestOutSerializer,
+                description="Retry with a known client_uuid: the first record",
+                examples=[OpenApiExample("The first record", value=TEST_OUT_EXAMPLE)],
+            ),
+            400: error_doc(
+                "Validation error naming the field",
+                **{
+                    "Sample in the future": {
+                        "error": "invalid",
+                        "message": "This time is in the future.",
+                        "fields": {"sampled_at": ["This time is in the future."]},
+                    }
+                },
+            ),
+            403: FORBIDDEN_DOC,
         },
         examples=[
             OpenApiExample(

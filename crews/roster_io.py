@@ -5,6 +5,7 @@ leading zeros, and handed on as plain dicts numbered as a person sees the rows i
 spreadsheet: the header is row 1, the first data row is row 2.
 """
 
+import csv
 import io
 import re
 from collections.abc import Sequence
@@ -95,8 +96,13 @@ def _read_csv(name: str, data: bytes) -> pd.DataFrame:
 
 
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows Vietnamese diacritics."""
-    return pd.DataFrame(list(rows), columns=list(columns)).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 with a byte-order mark, so Excel shows Vietnamese diacritics. A column a
+    row lacks is left empty."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row.get(column, "") for column in columns] for row in rows)
+    return text.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(rows: Sequence[dict], columns: Sequence[str], sheet: str) -> bytes:

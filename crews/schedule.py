@@ -25,8 +25,9 @@ The rules:
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -82,6 +83,10 @@ class PlannedTest(NamedTuple):
     pool: str = ""
 
 
+# Where ``assess`` finds the fields of a planned test given as a plain tuple.
+_STAFF, _KIND, _DUE_FROM, _DUE_BY = (PlannedTest._fields.index(f) for f in ("staff", "kind", "due_from", "due_by"))
+
+
 class TakenTest(NamedTuple):
     """A recorded test, as far as compliance cares."""
 
@@ -124,89 +129,121 @@ def plan_tests(
     """The tests owed in ``[start, start + days)``: a rapid test for each shift rostered
     in the period, and the RT-PCRs that fall in it.
 
-    Give the roster up to ``lookahead_days(rules)`` days past the period too: a shift
+    ``roster`` holds ``RosterRow``s or plain tuples of the same fields in the same order.
+    Give it up to ``lookahead_days(rules)`` days past the period too: a shift
     there may need an RT-PCR inside the period, and planning it now keeps the samples
     spread across the boundary. Other rows outside the period are ignored. ``history``
     gives each staff member's last RT-PCR before ``start`` and first day ever rostered
-    (by default their first day in the period). Sorted by date, due time, kind, staff.
+    (by default their first day in the period). Sorted by date, due time, kind (RT-PCR
+    first), staff.
     """
+    return list(map(PlannedTest._make, plan_tuples(roster, start, days, history, rules)))
+
+
+def plan_tuples(
+    roster: Iterable[RosterRow],
+    start: date,
+    days: int,
+    history: Mapping[Hashable, History] | None = None,
+    rules: Rules = Rules(),
+) -> list[tuple]:
+    """``plan_tests`` as plain tuples in ``PlannedTest``'s field order, for callers that
+    hold tens of thousands of planned tests at once: the garbage collector stops scanning
+    a tuple of plain values after its first look, but scans records every time."""
     end = start + timedelta(days=days)
     horizon = end + timedelta(days=lookahead_days(rules))
-    rows = sorted({r for r in roster if start <= r.date < horizon}, key=lambda r: (r.date, r.starts, r.shift, r.staff))
-    history = history or {}
-    planned = [
-        PlannedTest(
-            staff=r.staff,
-            date=r.date,
-            shift=r.shift,
-            kind=RAPID,
-            due_from=(ended := shift_end(r.date, r.starts, r.ends, rules.tz)),
-            due_by=ended + rules.overdue_after,
-        )
-        for r in rows
-        if r.date < end
-    ]
+    # A station has a few shifts and thousands of rows: group the rows by shift and day,
+    # so each shift's times are worked out once per day rather than once per row.
+    crews: dict[tuple[date, time, str, time], set[Hashable]] = defaultdict(set)
+    for staff, day, shift, starts, ends in roster:
+        if start <= day < horizon:
+            crews[(day, starts, shift, ends)].add(staff)
     worked: dict[Hashable, list[date]] = defaultdict(list)
     first_shift: dict[tuple[Hashable, date], str] = {}
-    for r in rows:
-        if (r.staff, r.date) not in first_shift:
-            worked[r.staff].append(r.date)
-            first_shift[(r.staff, r.date)] = r.shift
-    rt_days = _rt_pcr_days(worked, start, history, rules.interval_days)
-    by_day: dict[date, list[Hashable]] = defaultdict(list)
+    # Rapid tests by day, then by due time: (staff, shift starts, shift) and the deadline.
+    rapid: dict[date, dict[datetime, list[tuple[Hashable, time, str, datetime]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for day, starts, shift, ends in sorted(crews):
+        staff = sorted(crews[(day, starts, shift, ends)])
+        for person in staff:
+            if (person, day) not in first_shift:
+                worked[person].append(day)
+                first_shift[(person, day)] = shift
+        if day < end:
+            due_from = shift_end(day, starts, ends, rules.tz)
+            due_by = due_from + rules.overdue_after
+            rapid[day][due_from] += [(person, starts, shift, due_by) for person in staff]
+    rt_days = _rt_pcr_days(worked, start, history or {}, rules.interval_days)
+    rt_pcr: dict[date, list[Hashable]] = defaultdict(list)
     for staff, test_days in rt_days.items():
         for day in test_days:
             if day < end:
-                by_day[day].append(staff)
-    for day in sorted(by_day):
-        for index, staff in enumerate(sorted(by_day[day])):
-            planned.append(
-                PlannedTest(
-                    staff=staff,
-                    date=day,
-                    shift=first_shift.get((staff, day), ""),
-                    kind=RT_PCR,
-                    due_from=day_start(day, rules.tz),
-                    due_by=day_start(day + timedelta(days=1), rules.tz),
-                    pool=f"{day:%Y%m%d}-{index // rules.pool_size + 1}",
-                )
+                rt_pcr[day].append(staff)
+    planned: list[tuple] = []
+    # A day's RT-PCRs are due from its first moment, before any shift of that day ends.
+    for day in sorted(rt_pcr.keys() | rapid.keys()):
+        due_from, due_by = day_start(day, rules.tz), day_start(day + timedelta(days=1), rules.tz)
+        pool = f"{day:%Y%m%d}-{{}}".format
+        planned += [
+            (
+                staff,
+                day,
+                first_shift.get((staff, day), ""),
+                RT_PCR,
+                due_from,
+                due_by,
+                pool(index // rules.pool_size + 1),
             )
-    planned.sort(key=lambda p: (p.date, p.due_from, p.kind != RT_PCR, p.staff))
+            for index, staff in enumerate(sorted(rt_pcr.get(day, ())))
+        ]
+        by_due = rapid.get(day, {})
+        for due_from in sorted(by_due):
+            planned += [
+                (staff, day, shift, RAPID, due_from, due_by, "")
+                for staff, _starts, shift, due_by in sorted(by_due[due_from])
+            ]
     return planned
 
 
 def _rt_pcr_days(
     worked: Mapping[Hashable, Sequence[date]], start: date, history: Mapping[Hashable, History], interval: int
-) -> dict[Hashable, list[date]]:
-    """Each staff member's RT-PCR days: slot days that cover every day they work."""
-    # The day each staff member first needs a new sample, and the earliest day it may be.
-    first_need: dict[Hashable, tuple[date, date]] = {}
+) -> dict[Hashable, tuple[date, ...]]:
+    """Each staff member's RT-PCR days: slot days that cover every day they work.
+
+    ``worked`` lists each staff member's days in order.
+    """
+    # The day each staff member first needs a new sample, and the earliest day it may be,
+    # as day numbers (ordinals): the loops below run once per day worked.
+    first_need: dict[Hashable, tuple[int, int]] = {}
+    no_history = History()
+    first_day = start.toordinal()
     for staff, days in worked.items():
-        past = history.get(staff, History())
-        anchor = past.last_rt_pcr or past.first_rostered or days[0]
-        need = next((d for d in days if d >= anchor + timedelta(days=interval)), None)
+        past = history.get(staff, no_history)
+        anchor = (past.last_rt_pcr or past.first_rostered or days[0]).toordinal()
+        need = next((n for d in days if (n := d.toordinal()) >= anchor + interval), None)
         if need is not None:
-            earliest = max(start, need - timedelta(days=interval - 1), anchor + timedelta(days=1))
-            first_need[staff] = (earliest, need)
+            first_need[staff] = (max(first_day, need - interval + 1, anchor + 1), need)
     slots = _deal_slots(first_need, interval)
-    result: dict[Hashable, list[date]] = {}
+    result: dict[Hashable, tuple[date, ...]] = {}
     for staff, (_earliest, need) in first_need.items():
         slot = slots[staff]
         test_days: list[date] = []
-        covered_until = None  # last day covered by the latest sample planned
+        covered_until = need - 1  # last day covered by the latest sample planned
         for day in worked[staff]:
-            if day < need or (covered_until is not None and day <= covered_until):
+            number = day.toordinal()
+            if number <= covered_until:
                 continue
             # The one slot day in [day - interval + 1, day]: after the previous sample, and
             # for the first one at or after ``earliest``, since the slot came from there.
-            test_day = day - timedelta(days=(day.toordinal() - slot) % interval)
-            test_days.append(test_day)
-            covered_until = test_day + timedelta(days=interval - 1)
-        result[staff] = test_days
+            test_day = number - (number - slot) % interval
+            test_days.append(date.fromordinal(test_day))
+            covered_until = test_day + interval - 1
+        result[staff] = tuple(test_days)  # a tuple of dates drops out of the GC's sight
     return result
 
 
-def _deal_slots(first_need: Mapping[Hashable, tuple[date, date]], interval: int) -> dict[Hashable, int]:
+def _deal_slots(first_need: Mapping[Hashable, tuple[int, int]], interval: int) -> dict[Hashable, int]:
     """Give each staff member a rotation slot, filling the emptiest slot they can make.
 
     Staff with the fewest slots to choose from go first; among equally empty slots the
@@ -217,9 +254,8 @@ def _deal_slots(first_need: Mapping[Hashable, tuple[date, date]], interval: int)
 
     def options(staff) -> list[int]:
         earliest, need = first_need[staff]
-        span = min((need - earliest).days + 1, interval)
         # Latest day first: the preferred slot keeps the staff member's own rhythm.
-        return [(need - timedelta(days=k)).toordinal() % interval for k in range(span)]
+        return [(need - k) % interval for k in range(min(need - earliest + 1, interval))]
 
     order = sorted(first_need, key=lambda s: (len(options(s)), first_need[s][1], s))
     for staff in order:
@@ -238,36 +274,52 @@ def judge(planned: Sequence[PlannedTest], taken: Iterable[TakenTest], now: datet
     passed without one, and *due* until then. Invalid results and samples after ``now``
     do not count; one sample counts for one planned test only.
     """
-    samples: dict[tuple[Hashable, str], list[TakenTest]] = defaultdict(list)
+    states, matched = assess(planned, taken, now)
+    return [
+        Judged(plan, state, matched.get(index)) for index, (plan, state) in enumerate(zip(planned, states, strict=True))
+    ]
+
+
+def assess(
+    planned: Sequence[PlannedTest], taken: Iterable[TakenTest], now: datetime
+) -> tuple[list[str], dict[int, TakenTest]]:
+    """``judge`` without a record per planned test: the states in the order given, and
+    the test matched to each done one by its position in ``planned``. Both sequences
+    may hold plain tuples in their records' field order (see ``plan_tuples``)."""
+    # Comparing datetimes of two zones converts both to UTC each time: convert every moment
+    # once (the plan shares a few hundred window bounds) and compare in UTC.
+    now = now.astimezone(UTC)
+    samples: dict[tuple[Hashable, str], list[tuple[datetime, TakenTest]]] = defaultdict(list)
     for test in taken:
-        if test.result != TestResult.INVALID and test.sampled_at <= now:
-            samples[(test.staff, _family(test.kind))].append(test)
-    for tests in samples.values():
-        tests.sort(key=lambda t: t.sampled_at)
+        staff, kind, sampled_at, result = test
+        sampled_at = sampled_at.astimezone(UTC)
+        if result != TestResult.INVALID and sampled_at <= now:
+            samples[(staff, _family(kind))].append((sampled_at, test))
+    # The planned tests that have samples to match, by staff member and kind.
     order: dict[tuple[Hashable, str], list[int]] = defaultdict(list)
     for index, plan in enumerate(planned):
-        order[(plan.staff, plan.kind)].append(index)
+        if (key := (plan[_STAFF], plan[_KIND])) in samples:
+            order[key].append(index)
+    utc = {moment: moment.astimezone(UTC) for moment in {plan[i] for plan in planned for i in (_DUE_FROM, _DUE_BY)}}
+    due_from = [utc[plan[_DUE_FROM]] for plan in planned]
+    due_by = [utc[plan[_DUE_BY]] for plan in planned]
     matched: dict[int, TakenTest] = {}
     for key, indexes in order.items():
-        tests = samples.get(key, [])
+        tests = samples[key]
+        tests.sort(key=itemgetter(0))
         # Windows of one kind all have the same length, so in order of start they are
         # also in order of end: the earliest unused sample in a window is the best match.
         position = 0
-        for index in sorted(indexes, key=lambda i: planned[i].due_from):
-            plan = planned[index]
-            while position < len(tests) and tests[position].sampled_at < plan.due_from:
+        for index in sorted(indexes, key=due_from.__getitem__):
+            while position < len(tests) and tests[position][0] < due_from[index]:
                 position += 1
-            if position < len(tests) and tests[position].sampled_at <= plan.due_by:
-                matched[index] = tests[position]
+            if position < len(tests) and tests[position][0] <= due_by[index]:
+                matched[index] = tests[position][1]
                 position += 1
-    return [
-        Judged(
-            planned=plan,
-            state=DONE if index in matched else (OVERDUE if now > plan.due_by else DUE),
-            taken=matched.get(index),
-        )
-        for index, plan in enumerate(planned)
-    ]
+    states = [OVERDUE if now > moment else DUE for moment in due_by]
+    for index in matched:
+        states[index] = DONE
+    return states, matched
 
 
 def _family(kind: str) -> str:

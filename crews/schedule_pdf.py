@@ -7,9 +7,9 @@ neither reportlab's built-in fonts nor the host's can be relied on to.
 
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,10 +23,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.tables import CellStyle
 
 from . import schedule
 from .models import KcsStation
-from .stations import ScheduleEntry
+from .stations import StationPlan
 
 FONT = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
@@ -35,6 +36,10 @@ MARGIN = 10 * mm
 HEADER_SPACE = 22 * mm
 DAYS_PER_TABLE = 7
 RT_PCR_SHADE = colors.Color(0.78, 0.78, 0.78)
+FONT_SIZE = 7
+HEADER_SIZE = 7.5
+LEADING = 1.2  # line height, in font sizes
+X_PADDING, Y_PADDING = 2, 3  # in a cell, left and right, top and bottom
 
 
 @cache
@@ -48,31 +53,36 @@ def _hour(moment: datetime) -> str:
     return f"{moment:%H}h" if moment.minute == 0 else f"{moment:%H}h{moment:%M}"
 
 
-def _cells(entries: Sequence[ScheduleEntry]) -> tuple[list, dict, set]:
-    """Staff in name order, their cell texts by (staff, day), and the RT-PCR cells."""
-    staff = {}
+def _cells(plan: StationPlan) -> tuple[list[int], dict[tuple[int, date], list[str]], set[tuple[int, date]]]:
+    """The staff with a planned test, in name order (as positions in ``plan.staff``),
+    their cell lines by (staff, day), and the RT-PCR cells."""
     lines: dict[tuple[int, date], list[str]] = defaultdict(list)
     rt_pcr: set[tuple[int, date]] = set()
-    for entry in entries:
-        plan = entry.planned
-        staff[entry.staff.pk] = entry.person
-        key = (entry.staff.pk, plan.date)
-        if plan.kind == schedule.RT_PCR:
+    # A few dozen texts recur across thousands of cells: write each once.
+    texts: dict[tuple, str] = {}
+    for staff, day, shift, kind, due_from, due_by, pool in plan.planned:
+        key = (staff, day)
+        if kind == schedule.RT_PCR:
             rt_pcr.add(key)
-            lines[key].insert(0, _("■ RT-PCR · pool %(pool)s") % {"pool": plan.pool.rsplit("-", 1)[-1]})
+            number = pool.rsplit("-", 1)[-1]
+            text = texts.get((kind, number))
+            if text is None:
+                text = texts[(kind, number)] = _("■ RT-PCR · pool %(pool)s") % {"pool": number}
+            lines[key].insert(0, text)
         else:
-            lines[key].append(
-                _("%(shift)s · rapid %(start)s–%(end)s")
-                % {"shift": plan.shift, "start": _hour(plan.due_from), "end": _hour(plan.due_by)}
-            )
-    people = sorted(staff.items(), key=lambda item: (item[1].full_name, item[1].id_number))
-    return people, lines, rt_pcr
+            text = texts.get((kind, shift, due_from, due_by))
+            if text is None:
+                text = texts[(kind, shift, due_from, due_by)] = _("%(shift)s · rapid %(start)s–%(end)s") % {
+                    "shift": shift,
+                    "start": _hour(due_from),
+                    "end": _hour(due_by),
+                }
+            lines[key].append(text)
+    return sorted({staff for staff, _day in lines}), lines, rt_pcr
 
 
-def schedule_pdf(
-    station: KcsStation, start: date, days: int, entries: Sequence[ScheduleEntry], printed_at: datetime
-) -> bytes:
-    """The schedule of ``entries`` (from ``stations.station_schedule``) as a PDF."""
+def schedule_pdf(station: KcsStation, start: date, days: int, plan: StationPlan, printed_at: datetime) -> bytes:
+    """The schedule of ``plan`` (from ``stations.plan_station``) as a PDF."""
     register_fonts()
     end = start + timedelta(days=days - 1)
     period = f"{date_format(start, 'SHORT_DATE_FORMAT')} – {date_format(end, 'SHORT_DATE_FORMAT')}"
@@ -83,7 +93,6 @@ def schedule_pdf(
         % {"code": station.wharf.code, "name": station.wharf.name, "period": period},
     ]
     body = ParagraphStyle("body", fontName=FONT, fontSize=7.5, leading=9.5)
-    people, lines, rt_pcr = _cells(entries)
 
     story: list = [
         Paragraph(
@@ -96,9 +105,8 @@ def schedule_pdf(
         ),
         Spacer(1, 3 * mm),
     ]
-    for offset in range(0, days, DAYS_PER_TABLE):
-        block = [start + timedelta(days=d) for d in range(offset, min(offset + DAYS_PER_TABLE, days))]
-        story += [_table(block, people, lines, rt_pcr), Spacer(1, 5 * mm)]
+    for week in week_cells(plan, start, days):
+        story += [_table(week), Spacer(1, 5 * mm)]
     story.append(KeepTogether(_signatures()))
 
     buffer = io.BytesIO()
@@ -128,7 +136,8 @@ def schedule_pdf(
     return buffer.getvalue()
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+@lru_cache(maxsize=4096)  # the same few dozen texts fill thousands of cells
+def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
     """Break ``text`` at spaces so each line fits ``width`` points."""
     lines: list[str] = []
     for word in text.split(" "):
@@ -136,40 +145,100 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             lines[-1] = f"{lines[-1]} {word}"
         else:
             lines.append(word)
-    return lines
+    return tuple(lines)
 
 
-def _table(block: list[date], people, lines, rt_pcr) -> Table:
+@dataclass(frozen=True, slots=True)
+class WeekCells:
+    """What one table of the printed schedule says: a header row, then a row per staff
+    member with their number, name and ID and a cell per day. ``marked`` lists the
+    RT-PCR cells as (column, row)."""
+
+    rows: list[list[str]]
+    widths: list[float]
+    heights: list[float]
+    marked: list[tuple[int, int]]
+
+
+def week_cells(plan: StationPlan, start: date, days: int) -> list[WeekCells]:
+    """The cells of ``plan``'s tables, a week per table, in the shipped font's metrics."""
+    register_fonts()
+    people, lines, rt_pcr = _cells(plan)
     name_width = 62 * mm
     day_width = (PAGE[0] - 2 * MARGIN - name_width - 8 * mm) / DAYS_PER_TABLE
-    text_width = day_width - 4
-    header = ["#", _("Staff member"), *(date_format(day, "D d/m") for day in block)]
-    rows = [header]
-    style = [
-        ("FONT", (0, 0), (-1, -1), FONT, 7),
-        ("FONT", (0, 0), (-1, 0), BOLD, 7.5),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    text_width = day_width - 2 * X_PADDING
+    weeks = []
+    for offset in range(0, days, DAYS_PER_TABLE):
+        block = [start + timedelta(days=d) for d in range(offset, min(offset + DAYS_PER_TABLE, days))]
+        rows = [["#", _("Staff member"), *(date_format(day, "D d/m") for day in block)]]
+        # Row heights given, not measured: reportlab would split every cell's text again.
+        heights = [HEADER_SIZE * LEADING + 2 * Y_PADDING]
+        marked = []
+        for index, rank in enumerate(people, start=1):
+            member = plan.staff[rank]
+            row = [str(index), f"{member.full_name}\n{member.id_number}"]
+            height = 2  # lines: the name and the ID number
+            for column, day in enumerate(block, start=2):
+                font = FONT
+                if (rank, day) in rt_pcr:
+                    font = BOLD
+                    marked.append((column, index))
+                cell = [
+                    part for line in lines.get((rank, day), ()) for part in _wrap(line, font, FONT_SIZE, text_width)
+                ]
+                row.append("\n".join(cell))
+                height = max(height, len(cell))
+            rows.append(row)
+            heights.append(height * FONT_SIZE * LEADING + 2 * Y_PADDING)
+        weeks.append(WeekCells(rows, [8 * mm, name_width, *([day_width] * len(block))], heights, marked))
+    return weeks
+
+
+def _table(week: WeekCells) -> Table:
+    # One cell style object per kind of cell, shared: style commands would give each of
+    # the thousands of cells its own copy, and every page break would carry the per-cell
+    # ones over to the rest of the table again.
+    body = CellStyle("body")
+    body.fontname, body.fontsize, body.leading, body.valign = FONT, FONT_SIZE, FONT_SIZE * LEADING, "TOP"
+    body.leftPadding = body.rightPadding = X_PADDING
+    body.topPadding = body.bottomPadding = Y_PADDING
+    rt_pcr = CellStyle("rt_pcr", body)
+    rt_pcr.fontname = BOLD
+    header = CellStyle("header", body)
+    header.fontname, header.fontsize, header.leading = BOLD, HEADER_SIZE, HEADER_SIZE * LEADING
+    styles = [[header] * len(week.widths)] + [[body] * len(week.widths) for _row in week.rows[1:]]
+    for column, row in week.marked:
+        styles[row][column] = rt_pcr
+    commands = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
         ("LINEBELOW", (0, 0), (-1, 0), 1.2, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
     ]
-    for index, (staff_pk, person) in enumerate(people, start=1):
-        row = [str(index), f"{person.full_name}\n{person.id_number}"]
-        for column, day in enumerate(block, start=2):
-            font = BOLD if (staff_pk, day) in rt_pcr else FONT
-            cell = [part for line in lines.get((staff_pk, day), ()) for part in _wrap(line, font, 7, text_width)]
-            row.append("\n".join(cell))
-            if (staff_pk, day) in rt_pcr:
-                style.append(("BACKGROUND", (column, index), (column, index), RT_PCR_SHADE))
-                style.append(("FONT", (column, index), (column, index), BOLD, 7))
-                style.append(("BOX", (column, index), (column, index), 1.4, colors.black))
-        rows.append(row)
-    widths = [8 * mm, name_width, *([day_width] * len(block))]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle(style))
-    return table
+    return Table(
+        week.rows,
+        colWidths=week.widths,
+        rowHeights=week.heights,
+        style=commands,
+        repeatRows=1,
+        cellStyles=styles,
+        renderCB=_MarkRtPcr(rt_pcr),
+    )
+
+
+class _MarkRtPcr:
+    """Shades and boxes the cells of one style as the table draws them, under their text."""
+
+    def __init__(self, style: CellStyle):
+        self.style = style
+
+    def __call__(self, table: Table, event: str, *args) -> None:
+        if event == "startCell" and args[3] is self.style:
+            (x, y), (width, height) = args[4:]
+            table.canv.saveState()
+            table.canv.setFillColor(RT_PCR_SHADE)
+            table.canv.setLineWidth(1.4)
+            table.canv.rect(x, y, width, height, stroke=1, fill=1)
+            table.canv.restoreState()
 
 
 def _signatures() -> list:

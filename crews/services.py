@@ -9,18 +9,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portguard.domain import DomainError
-from realtime.broadcast import send_event_on_commit
+from portguard.domain import DomainError, NotAllowed
+from realtime.broadcast import send_events_on_commit
 from vessels.choices import PortCallStatus
-from vessels.models import PortCall
+from vessels.models import Alert, PortCall
+from vessels.response import respond_to_results
 from vessels.services import (
     announce_port_call,
+    call_summary,
     check_sample_time,
+    clearance_for,
     clearance_of,
     lock_port_call,
     require_perm,
     require_wharf_in_scope,
+    sees_all_wharves,
     suspend_active_handover,
+    visible_wharves,
 )
 
 from .choices import CrewRole, Screening, TestKind, TestResult
@@ -35,6 +40,7 @@ class PersonData:
     role: str = CrewRole.CREW
     id_kind: str = ""
     phone: str = ""
+    nationality: str = ""
 
 
 def parse_id_number(value: str, id_kind: str = "", field: str = "id_number") -> tuple[str, str]:
@@ -72,6 +78,7 @@ def resolve_people(rows: Sequence[PersonData], field: str = "crew") -> list[Pers
             full_name=row.full_name.strip(),
             date_of_birth=row.date_of_birth,
             phone=row.phone,
+            **({"nationality": row.nationality} if row.nationality else {}),
         )
         existing[key] = person
         missing.append(person)
@@ -158,6 +165,8 @@ class TestData:
     kit_lot: str = ""
     client_uuid: uuid.UUID | None = None
     station: KcsStation | None = None
+    pool_id: str = ""
+    lab: str = ""
 
 
 def record_test(user, data: TestData, now: datetime | None = None) -> tuple[ScreeningTest, bool]:
@@ -193,9 +202,8 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
         _validate_test(entry, now)
     call_ids = sorted({e.port_call.pk for e in entries if e.port_call is not None})
     with transaction.atomic():
-        calls = {pk: lock_port_call(pk) for pk in call_ids}
-        for call in calls.values():
-            require_wharf_in_scope(user, call.wharf)
+        calls = _lock_port_calls(call_ids)
+        _require_calls_in_scope(user, calls.values())
         _check_on_manifest(entries, calls)
         tests = [
             ScreeningTest(
@@ -209,14 +217,47 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
                 result_at=None if e.result == TestResult.PENDING else now,
                 kit_lot=e.kit_lot,
                 client_uuid=e.client_uuid,
+                pool_id=e.pool_id,
+                lab=e.lab,
                 recorded_by=user,
             )
             for e in entries
         ]
-        for test in tests:
-            test.save()
+        # One INSERT per batch, not per row: a lab's file can hold thousands of results.
+        ScreeningTest.objects.bulk_create(tests, batch_size=INSERT_BATCH)
         _settle_calls(calls, tests, now)
     return tests
+
+
+INSERT_BATCH = 1000
+
+
+def _lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
+    """Take several port calls' locks in one query, in id order; ``lock_port_call`` for
+    many. Call inside ``transaction.atomic()``."""
+    if not call_ids:
+        return {}
+    calls = {
+        call.pk: call
+        for call in PortCall.objects.select_for_update()
+        .select_related("vessel", "wharf")
+        .filter(pk__in=call_ids)
+        .order_by("pk")
+    }
+    if len(calls) != len(set(call_ids)):
+        raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
+    return calls
+
+
+def _require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
+    """``require_wharf_in_scope`` for many calls, in one query at most."""
+    calls = list(calls)
+    if not calls or sees_all_wharves(user):
+        return
+    assigned = set(visible_wharves(user).values_list("pk", flat=True))
+    for call in calls:
+        if call.wharf_id not in assigned:
+            raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": call.wharf.code}, field="wharf")
 
 
 def correct_test(user, original: ScreeningTest, result: str, reason: str) -> ScreeningTest:
@@ -242,6 +283,8 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str) -> Scr
             result=result,
             result_at=None if result == TestResult.PENDING else now,
             kit_lot=original.kit_lot,
+            pool_id=original.pool_id,
+            lab=original.lab,
             station=original.station,
             recorded_by=user,
             supersedes=original,
@@ -299,9 +342,15 @@ def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) 
 def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: datetime) -> None:
     """After new results: suspend a handover that a positive now contradicts, then
     announce every result and each call's new state. Holds the calls' locks."""
+    clearances = clearance_for(calls.values(), now)
+    tests_by_call: dict[int, list[ScreeningTest]] = {}
+    for test in tests:
+        tests_by_call.setdefault(test.port_call_id, []).append(test)
+    events: list[tuple[str, str, dict]] = []
     for call in calls.values():
-        clearance = clearance_of(call, now)
-        positives = {t.person_id for t in tests if t.port_call_id == call.pk and t.result == TestResult.POSITIVE}
+        clearance = clearances[call.pk]
+        call_tests = tests_by_call.get(call.pk, [])
+        positives = {t.person_id for t in call_tests if t.result == TestResult.POSITIVE}
         named = [
             p.member.person.full_name
             for p in clearance.people
@@ -311,12 +360,17 @@ def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: d
         suspended = named and suspend_active_handover(call, reason, now)
         if suspended and clearance.status == PortCallStatus.HANDOVER_APPROVED:
             clearance.status = PortCallStatus.HANDOVER_SUSPENDED
-        _announce_tests([t for t in tests if t.port_call_id == call.pk], call)
-        announce_port_call(call, clearance)
+        alerts = respond_to_results(call, call_tests, clearance, now)
+        events += _test_events(call_tests, call, alerts)
+        # As announce_port_call(call, clearance) sends it, in the same batch.
+        events.append((call.wharf.code, "port_call.updated", {"port_call": call_summary(call, clearance)}))
+    send_events_on_commit(events)
 
 
-def _announce_tests(tests: list[ScreeningTest], call: PortCall) -> None:
-    """One ``test.recorded`` per result and an ``alert.positive`` per positive."""
+def _test_events(tests: list[ScreeningTest], call: PortCall, alerts: dict[int, Alert]) -> list[tuple[str, str, dict]]:
+    """One ``test.recorded`` per result and an ``alert.positive`` per positive, with
+    the id of the alert recorded for it."""
+    events = []
     for test in tests:
         payload = {
             "test": {
@@ -329,7 +383,9 @@ def _announce_tests(tests: list[ScreeningTest], call: PortCall) -> None:
                 "sampled_at": test.sampled_at,
             }
         }
-        send_event_on_commit(call.wharf.code, "test.recorded", payload)
+        events.append((call.wharf.code, "test.recorded", payload))
         if test.result == TestResult.POSITIVE:
             alert = {**payload, "vessel": call.vessel.registration, "wharf": call.wharf.code}
-            send_event_on_commit(call.wharf.code, "alert.positive", alert)
+            alert["alert"] = alerts[test.pk].pk
+            events.append((call.wharf.code, "alert.positive", alert))
+    return events

@@ -170,18 +170,18 @@ class StationSchedule(APIView):
         station = station_or_404(request, code)
         start, days = period_of(request)
         now = timezone.now()
-        entries = stations.station_schedule(station, start, days, now)
+        plan = stations.plan_station(station, start, days, now)
+        if fmt == "json":
+            # Written by the plan from pieces formatted once each, rather than through the
+            # renderer, which would encode every value of thousands of rows one by one.
+            return HttpResponse(plan.json(), content_type="application/json")
         if fmt == "pdf":
-            body, content_type = schedule_pdf(station, start, days, entries, printed_at=now), "application/pdf"
+            body, content_type = schedule_pdf(station, start, days, plan, printed_at=now), "application/pdf"
+        elif fmt == "csv":
+            body, content_type = roster_io.to_csv(plan.rows(), stations.SCHEDULE_COLUMNS), "text/csv; charset=utf-8"
         else:
-            rows = stations.schedule_rows(entries)
-            if fmt == "json":
-                return Response(rows)
-            if fmt == "csv":
-                body, content_type = roster_io.to_csv(rows, stations.SCHEDULE_COLUMNS), "text/csv; charset=utf-8"
-            else:
-                body = roster_io.to_xlsx(rows, stations.SCHEDULE_COLUMNS, sheet=station.code)
-                content_type = XLSX
+            body = roster_io.to_xlsx(plan.rows(), stations.SCHEDULE_COLUMNS, sheet=station.code)
+            content_type = XLSX
         filename = f"schedule-{station.code}-{start.isoformat()}-{days}d.{fmt}"
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

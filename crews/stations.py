@@ -5,16 +5,17 @@ schedule itself is computed by the pure functions of ``crews.schedule``; this mo
 loads their inputs from the database in a constant number of queries.
 """
 
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import IO
+from typing import IO, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -302,8 +303,7 @@ def _check_staff_entries(user, station: KcsStation, entries: Sequence[TestData])
 # --- Schedule and compliance ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScheduleEntry:
+class ScheduleEntry(NamedTuple):
     """One planned test of one staff member, with its state at the time asked."""
 
     staff: StaffMember
@@ -316,78 +316,161 @@ class ScheduleEntry:
         return self.staff.person
 
 
-def schedule_rows(entries: Iterable[ScheduleEntry]) -> list[dict]:
-    """The exported rows (SPEC §6 columns, in ``SCHEDULE_COLUMNS`` order): dates ISO,
-    times local in ISO 8601 with their offset."""
-    # The same people, days and shift ends recur across thousands of rows: format each once.
-    text: dict = {}
-    people: dict[int, tuple[str, str]] = {}
-    rows = []
-    for entry in entries:
-        plan = entry.planned
-        who = people.get(plan.staff)
-        if who is None:
-            who = people[plan.staff] = (entry.staff.person.id_number, entry.staff.person.full_name)
-        for value in (plan.date, plan.due_from, plan.due_by):
-            if value not in text:
-                text[value] = value.isoformat()
-        rows.append(
+class StaffRow(NamedTuple):
+    pk: int
+    person_id: int
+    full_name: str
+    id_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class StationPlan:
+    """A station's planned tests for a period and the state of each, as computed.
+
+    ``planned`` holds plain tuples in ``schedule.PlannedTest``'s field order (see
+    ``schedule.plan_tuples``), sorted by date, due time, RT-PCR before rapid, then name.
+    Each names its staff member by their position in ``staff``, which is in name order.
+    ``states`` runs parallel to ``planned``; ``sampled`` gives, by position in
+    ``planned``, when the recorded test that made a planned test done was sampled.
+    """
+
+    staff: list[StaffRow]
+    planned: list[tuple]
+    states: list[str]
+    sampled: dict[int, datetime]
+
+    def entries(self, members: dict[int, StaffMember]) -> list[ScheduleEntry]:
+        """One entry per planned test; ``members`` are the staff by primary key."""
+        staff = [members[row.pk] for row in self.staff]
+        sampled = self.sampled
+        return [
+            ScheduleEntry(staff[test[0]], schedule.PlannedTest._make(test), state, sampled.get(index))
+            for index, (test, state) in enumerate(zip(self.planned, self.states, strict=True))
+        ]
+
+    def rows(self) -> list[dict]:
+        """The exported rows (SPEC §6 columns, in ``SCHEDULE_COLUMNS`` order): dates ISO,
+        times local in ISO 8601 with their offset."""
+        staff = self.staff
+        return [
             {
-                "id_number": who[0],
-                "full_name": who[1],
-                "date": text[plan.date],
-                "shift": plan.shift,
-                "kind": plan.kind,
-                "due_from": text[plan.due_from],
-                "due_by": text[plan.due_by],
-                "state": entry.state,
-                "pool": plan.pool,
+                "id_number": staff[test[0]].id_number,
+                "full_name": staff[test[0]].full_name,
+                **when,
+                "state": state,
+                "pool": test[6],
             }
-        )
-    return rows
+            for test, state, when in zip(self.planned, self.states, self._when(dict), strict=True)
+        ]
+
+    def json(self) -> bytes:
+        """``rows()`` as a JSON array, written from pieces formatted once each: thousands
+        of rows share a few hundred people and a few dozen shift times."""
+        people = [_json_members(id_number=row.id_number, full_name=row.full_name) for row in self.staff]
+        states = {state: _json_members(state=state) for state in set(self.states)}
+        pools = {pool: _json_members(pool=pool) for pool in {test[6] for test in self.planned}}
+        rows = [
+            f"{{{people[test[0]]},{when},{states[state]},{pools[test[6]]}}}"
+            for test, state, when in zip(self.planned, self.states, self._when(_json_members), strict=True)
+        ]
+        return f"[{','.join(rows)}]".encode()
+
+    def _when(self, shape) -> Iterator:
+        """Each planned test's date, shift, kind and window, as ``shape(**columns)``
+        called once per distinct value."""
+        shaped: dict = {}
+        for test in self.planned:
+            key = test[1:6]
+            value = shaped.get(key)
+            if value is None:
+                day, shift, kind, due_from, due_by = key
+                value = shaped[key] = shape(
+                    date=day.isoformat(),
+                    shift=shift,
+                    kind=kind,
+                    due_from=due_from.isoformat(),
+                    due_by=due_by.isoformat(),
+                )
+            yield value
 
 
-def station_schedule(station: KcsStation, start: date, days: int, now: datetime | None = None) -> list[ScheduleEntry]:
+def _json_members(**values) -> str:
+    """``values`` as the members of a JSON object, without its braces."""
+    return json.dumps(values, ensure_ascii=False)[1:-1]
+
+
+def plan_station(station: KcsStation, start: date, days: int, now: datetime | None = None) -> StationPlan:
     """The station's planned tests for ``[start, start + days)`` and the state of each
-    at ``now``, in five queries whatever the number of staff.
+    at ``now``, in four queries whatever the number of staff.
 
-    Sorted by date, due time, RT-PCR before rapid, then name.
+    Everything is read as plain values: a large station's plan would otherwise leave
+    thousands of objects for the garbage collector to scan, request after request.
     """
     now = now or timezone.now()
     r = rules()
     period_start = schedule.day_start(start, r.tz)
     horizon = start + timedelta(days=days + schedule.lookahead_days(r))
-    staff = {m.pk: m for m in StaffMember.objects.filter(station=station).select_related("person")}
-    roster = [
-        schedule.RosterRow(*row)
-        for row in RosterEntry.objects.filter(staff__station=station, date__gte=start, date__lt=horizon).values_list(
-            "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at"
+    first_rostered = RosterEntry.objects.filter(staff=OuterRef("pk"), date__lt=start).order_by("date")
+    last_rt_pcr = (
+        _current_tests()
+        .filter(person=OuterRef("person"), kind__in=RT_PCR_KINDS, sampled_at__lt=period_start)
+        .order_by("-sampled_at")
+    )
+    members = (
+        StaffMember.objects.filter(station=station)
+        .annotate(
+            first_rostered=Subquery(first_rostered.values("date")[:1]),
+            last_rt_pcr=Subquery(last_rt_pcr.values("sampled_at")[:1]),
         )
-    ]
-    staff_of_person = {m.person_id: pk for pk, m in staff.items()}
-    history = _history(station, start, period_start, staff_of_person, r.tz)
-    planned = schedule.plan_tests(roster, start, days, history, r)
-    last_due = max((p.due_by for p in planned), default=period_start)
+        .order_by()
+        .values_list("pk", "person_id", "person__full_name", "person__id_number", "first_rostered", "last_rt_pcr")
+    )
+    # Staff are keyed by their rank in name order, so the plan comes sorted as printed.
+    ranked = sorted(
+        ((StaffRow(*member[:4]), *member[4:]) for member in members),
+        key=lambda ranked: (ranked[0].full_name, ranked[0].id_number, ranked[0].pk),
+    )
+    staff = [row for row, _first, _last in ranked]
+    history = {
+        index: schedule.History(
+            last_rt_pcr=timezone.localtime(last, r.tz).date() if last else None, first_rostered=first
+        )
+        for index, (_row, first, last) in enumerate(ranked)
+        if first or last
+    }
+    rank = {row.pk: index for index, row in enumerate(staff)}
+    rank_of_person = {row.person_id: index for index, row in enumerate(staff)}
+    # Rosters are loaded with the station's own shifts only.
+    shifts = {
+        pk: (code, starts, ends)
+        for pk, code, starts, ends in station.shifts.values_list("pk", "code", "starts_at", "ends_at")
+    }
+    roster = (
+        (rank[staff_id], day, *shifts[shift_id])
+        for staff_id, day, shift_id in RosterEntry.objects.filter(
+            staff__station=station, date__gte=start, date__lt=horizon
+        )
+        .order_by()
+        .values_list("staff_id", "date", "shift_id")
+    )
+    planned = schedule.plan_tuples(roster, start, days, history, r)
+    last_due = max((due_by for _s, _d, _sh, _k, _f, due_by, _p in planned), default=period_start)
     taken = [
-        schedule.TakenTest(staff_of_person[person_id], kind, sampled_at, result)
-        for person_id, kind, sampled_at, result in _staff_tests(station)
-        .filter(sampled_at__gte=period_start, sampled_at__lte=min(last_due, now))
+        (rank_of_person[person_id], kind, sampled_at, result)
+        for person_id, kind, sampled_at, result in _current_tests()
+        .filter(person__kcs_posts__station=station, sampled_at__gte=period_start, sampled_at__lte=min(last_due, now))
+        .order_by()
         .values_list("person_id", "kind", "sampled_at", "result")
     ]
-    names = {pk: (m.person.full_name, m.person.id_number) for pk, m in staff.items()}
-    judged = sorted(
-        schedule.judge(planned, taken, now),
-        key=lambda j: (j.planned.date, j.planned.due_from, j.planned.kind != schedule.RT_PCR, names[j.planned.staff]),
-    )
-    return [
-        ScheduleEntry(
-            staff=staff[j.planned.staff],
-            planned=j.planned,
-            state=j.state,
-            sampled_at=j.taken.sampled_at if j.taken else None,
-        )
-        for j in judged
-    ]
+    states, matched = schedule.assess(planned, taken, now)
+    return StationPlan(staff, planned, states, {index: test[2] for index, test in matched.items()})
+
+
+def station_schedule(station: KcsStation, start: date, days: int, now: datetime | None = None) -> list[ScheduleEntry]:
+    """``plan_station`` as one entry per planned test, in five queries whatever the
+    number of staff."""
+    plan = plan_station(station, start, days, now)
+    return plan.entries(StaffMember.objects.select_related("person").in_bulk([row.pk for row in plan.staff]))
 
 
 def needs_attention(station: KcsStation, now: datetime | None = None) -> list[ScheduleEntry]:
@@ -402,35 +485,6 @@ def needs_attention(station: KcsStation, now: datetime | None = None) -> list[Sc
     return sorted(overdue, key=lambda e: e.planned.due_by) + sorted(due_now, key=lambda e: e.planned.due_by)
 
 
-def _staff_tests(station: KcsStation) -> QuerySet[ScreeningTest]:
-    """Current results (corrections applied) of the station's staff, wherever taken."""
-    return ScreeningTest.objects.filter(person__kcs_posts__station=station, superseded_by__isnull=True).exclude(
-        result=TestResult.INVALID
-    )
-
-
-def _history(
-    station: KcsStation, start: date, period_start: datetime, staff_of_person: dict[int, int], tz: ZoneInfo
-) -> dict[int, schedule.History]:
-    """Each staff member's first rostered day and last RT-PCR before the period."""
-    first_rostered = (
-        RosterEntry.objects.filter(staff__station=station, date__lt=start)
-        .values("staff_id")
-        .annotate(first=Min("date"))
-        .values_list("staff_id", "first")
-    )
-    history = {staff_id: schedule.History(first_rostered=first) for staff_id, first in first_rostered}
-    last_rt_pcr = (
-        _staff_tests(station)
-        .filter(kind__in=RT_PCR_KINDS, sampled_at__lt=period_start)
-        .values("person_id")
-        .annotate(last=Max("sampled_at"))
-        .values_list("person_id", "last")
-    )
-    for person_id, last in last_rt_pcr:
-        staff_id = staff_of_person.get(person_id)
-        if staff_id is not None:
-            history[staff_id] = replace(
-                history.get(staff_id, schedule.History()), last_rt_pcr=timezone.localtime(last, tz).date()
-            )
-    return history
+def _current_tests() -> QuerySet[ScreeningTest]:
+    """Current results: corrections applied, invalid ones left out."""
+    return ScreeningTest.objects.filter(superseded_by__isnull=True).exclude(result=TestResult.INVALID)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -67,3 +68,41 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", "")
     return Response({"error": code, "message": str(detail)}, status=response.status_code, headers=response.headers)
+
+
+# --- The error shape in the OpenAPI schema -------------------------------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "description": "A stable code: validation_error, not_found, forbidden, …"},
+        "message": {"type": "string", "description": "For people, in the caller's language."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Validation errors by field, such as crew[0].id_number.",
+        },
+        "blocking": {"type": "array", "items": {"type": "object"}, "description": "handover_blocked: who and why."},
+        "rows": {"type": "array", "items": {"type": "object"}, "description": "invalid_file: each bad row."},
+    },
+    "required": ["error", "message"],
+}
+
+
+def error_doc(description: str, **examples: dict) -> OpenApiResponse:
+    """A documented error answer with the shared error shape and named examples."""
+    return OpenApiResponse(
+        ERROR_SCHEMA,
+        description=description,
+        examples=[OpenApiExample(name, value=value) for name, value in examples.items()],
+    )
+
+
+NOT_FOUND_DOC = error_doc(
+    "Unknown, or outside the caller's scope (the two look the same)",
+    **{"Not found": {"error": "not_found", "message": "Not found."}},
+)
+FORBIDDEN_DOC = error_doc(
+    "The caller's role may not do this",
+    **{"Forbidden": {"error": "forbidden", "message": "Only the port authority approves cargo handover."}},
+)

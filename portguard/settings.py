@@ -211,8 +211,15 @@ PORTGUARD_RT_PCR_VALIDITY_HOURS = env_int("PORTGUARD_RT_PCR_VALIDITY_HOURS", 72)
 # Sample times a few minutes ahead of the server clock are phone clock drift, not the future.
 PORTGUARD_CLOCK_SKEW_MINUTES = env_int("PORTGUARD_CLOCK_SKEW_MINUTES", 5)
 
+# Rule R4: people arriving from an epidemic area are cleared only by a negative RT-PCR.
+PORTGUARD_EPIDEMIC_RT_PCR_ONLY = env_bool("PORTGUARD_EPIDEMIC_RT_PCR_ONLY", default=True)
+
 # Rule R3: KCS staff take a rapid test after each shift (overdue this many hours after
 # its end) and an RT-PCR at most this many days after the previous one, pooled for the lab.
 PORTGUARD_RAPID_OVERDUE_HOURS = env_int("PORTGUARD_RAPID_OVERDUE_HOURS", 2)
 PORTGUARD_RT_PCR_INTERVAL_DAYS = env_int("PORTGUARD_RT_PCR_INTERVAL_DAYS", 3)
 PORTGUARD_POOL_SIZE = env_int("PORTGUARD_POOL_SIZE", 5)
+
+# Uploads (crew lists, lab results): a larger file or more rows is refused whole.
+PORTGUARD_UPLOAD_MAX_MB = env_int("PORTGUARD_UPLOAD_MAX_MB", 10)
+PORTGUARD_UPLOAD_MAX_ROWS = env_int("PORTGUARD_UPLOAD_MAX_ROWS", 20000)

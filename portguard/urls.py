@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from crews import api as crews_api
-from crews import station_api
+from crews import station_api, upload_api, upload_views
 from vessels import api as vessels_api
 
 api_v1 = [
@@ -14,6 +14,8 @@ api_v1 = [
     path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
     path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
     path("tests/", crews_api.TestCreate.as_view(), name="tests"),
+    path("port-calls/<int:pk>/crew/", upload_api.CrewListUpload.as_view(), name="crew-upload"),
+    path("tests/upload/", upload_api.LabResultsUpload.as_view(), name="tests-upload"),
     path("stations/", station_api.StationList.as_view(), name="stations"),
     path("stations/<str:code>/roster/", station_api.StationRoster.as_view(), name="station-roster"),
     path("stations/<str:code>/schedule/", station_api.StationSchedule.as_view(), name="station-schedule"),
@@ -39,6 +41,13 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("vessels.urls")),
+    path("", include("crews.urls")),
+    path("port-calls/<int:pk>/crew/upload/", upload_views.upload_crew_list, name="port-call-crew-upload"),
+    path("crew-template.csv", upload_views.crew_template, {"fmt": "csv"}, name="crew-template-csv"),
+    path("crew-template.xlsx", upload_views.crew_template, {"fmt": "xlsx"}, name="crew-template-xlsx"),
+    path("lab-results/", upload_views.lab_results, name="lab-results"),
+    path("lab-template.csv", upload_views.lab_template, {"fmt": "csv"}, name="lab-template-csv"),
+    path("lab-template.xlsx", upload_views.lab_template, {"fmt": "xlsx"}, name="lab-template-xlsx"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,18 +1,55 @@
 """The current state a dashboard starts from, and re-reads after reconnecting."""
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
+from crews import schedule
+from crews.models import KcsStation
+from crews.stations import needs_attention
 from vessels.models import Wharf
 from vessels.services import call_summary, clearance_for, visible_port_calls, visible_wharves
 
 
 def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:
-    """Open port calls of one wharf, or of every wharf the user sees; constant queries."""
+    """Open port calls of one wharf, or of every wharf the user sees, in constant
+    queries; a wharf's snapshot adds its overdue KCS staff (a constant number of queries
+    per station there). The province view shows no staff lists, so it skips that cost."""
     wharves = [wharf] if wharf is not None else list(visible_wharves(user))
     calls = list(visible_port_calls(user).filter(wharf__in=wharves, departed_at__isnull=True))
     clearances = clearance_for(calls)
+    stations = KcsStation.objects.filter(wharf=wharf).select_related("wharf") if wharf is not None else []
     return {
         "type": "snapshot",
         "wharves": [{"code": w.code, "name": w.name, "locality": w.locality} for w in wharves],
         "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
+        "overdue_staff": overdue_staff(stations),
     }
+
+
+def overdue_staff(stations: Iterable[KcsStation], now: datetime | None = None) -> list[dict[str, Any]]:
+    """One entry per overdue planned test of the stations' staff (rule R3), oldest first:
+    the same in snapshots and in ``staff.overdue`` events."""
+    now = now or timezone.now()
+    entries = []
+    for station in stations:
+        for entry in needs_attention(station, now):
+            if entry.state != schedule.OVERDUE:
+                continue
+            plan = entry.planned
+            entries.append(
+                {
+                    "id_number": entry.person.id_number,
+                    "full_name": entry.person.full_name,
+                    "station": station.code,
+                    "wharf": station.wharf.code,
+                    "kind": plan.kind,
+                    "date": plan.date,
+                    "shift": plan.shift,
+                    "due_by": plan.due_by,
+                }
+            )
+    entries.sort(key=lambda e: (e["due_by"], e["full_name"], e["id_number"]))
+    return entries

@@ -4,8 +4,20 @@ from django.utils.translation import gettext_lazy as _
 
 from crews.models import CrewMember, ScreeningTest
 
+from . import response
 from .choices import PortCallStatus
-from .models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
+from .models import (
+    Alert,
+    Contact,
+    EpidemicArea,
+    Handover,
+    HandoverEvidence,
+    PortCall,
+    QuarantineRelease,
+    Vessel,
+    Violation,
+    Wharf,
+)
 from .services import clearance_for
 
 admin.site.site_header = "PortGuard"
@@ -117,3 +129,67 @@ class HandoverEvidenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["role", "handover__port_call__wharf"]
     list_select_related = ["handover__port_call__vessel", "handover__port_call__wharf", "person", "test__person"]
     search_fields = ["person__full_name", "person__id_number", "handover__port_call__vessel__registration"]
+
+
+@admin.register(QuarantineRelease)
+class QuarantineReleaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["port_call", "released_by", "released_at", "reason"]
+    list_filter = ["port_call__wharf"]
+    list_select_related = ["port_call__vessel", "port_call__wharf", "released_by"]
+    search_fields = ["port_call__vessel__registration", "reason"]
+    date_hierarchy = "released_at"
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "port_call", "person", "message", "acknowledged_by", "acknowledged_at"]
+    list_filter = ["kind", "port_call__wharf", ("acknowledged_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["port_call__vessel", "port_call__wharf", "person", "acknowledged_by"]
+    search_fields = ["port_call__vessel__registration", "person__full_name", "person__id_number", "message"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case_person", "port_call", "level", "person", "reason", "computed_at"]
+    list_filter = ["level", "reason_code", "port_call__wharf"]
+    list_select_related = ["case_person", "port_call__vessel", "port_call__wharf", "person"]
+    search_fields = ["person__full_name", "person__id_number", "case_person__full_name", "case_person__id_number"]
+
+
+@admin.register(EpidemicArea)
+class EpidemicAreaAdmin(admin.ModelAdmin):
+    """Saved through the domain layer, so the dashboards hear of every open port call
+    whose flag the change turns."""
+
+    list_display = ["province", "district", "active_from", "active_to", "created_by", "created_at"]
+    list_filter = ["province", ("active_to", admin.EmptyFieldListFilter)]
+    list_select_related = ["created_by"]
+    search_fields = ["province", "district"]
+    fields = ["province", "district", "active_from", "active_to"]
+
+    def save_model(self, request, obj, form, change):
+        data = response.AreaData(obj.province, obj.district, obj.active_from, obj.active_to)
+        if change:
+            saved = response.change_epidemic_area(request.user, obj.pk, data)
+        else:
+            saved = response.add_epidemic_area(request.user, data)
+        obj.pk, obj.created_by, obj.created_at = saved.pk, saved.created_by, saved.created_at
+
+    def delete_model(self, request, obj):
+        response.delete_epidemic_area(request.user, obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for area in queryset:
+            response.delete_epidemic_area(request.user, area.pk)
+
+
+@admin.register(Violation)
+class ViolationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Recorded by inspectors at their wharves, through the domain layer."""
+
+    list_display = ["occurred_at", "vessel", "against", "owner_name", "person", "kind", "wharf", "fine_vnd"]
+    list_filter = ["kind", "against", "wharf"]
+    list_select_related = ["vessel", "person", "wharf"]
+    search_fields = ["vessel__registration", "owner_name", "person__full_name", "person__id_number", "note"]
+    date_hierarchy = "occurred_at"

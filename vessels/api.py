@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from crews.choices import CrewRole
 from crews.services import PersonData
+from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 
 from . import services
 from .choices import PortCallStatus, VesselKind
@@ -66,6 +67,8 @@ def port_call_json(call: PortCall, clearance: CallClearance) -> dict:
         "cargo_kind": call.cargo_kind,
         "cargo_tonnes": float(call.cargo_tonnes) if call.cargo_tonnes is not None else None,
         "status": clearance.status,
+        "origin_flagged": clearance.origin_flagged,
+        "repeat_offender": clearance.repeat_offender,
         "crew": [
             {
                 "id_number": p.member.person.id_number,
@@ -73,6 +76,7 @@ def port_call_json(call: PortCall, clearance: CallClearance) -> dict:
                 "role": p.member.role,
                 "screening": p.state,
                 "reason": p.reason,
+                "repeat_offender": p.repeat_offender,
                 "test": None
                 if p.test is None
                 else {
@@ -111,14 +115,82 @@ PortCallOut = inline_serializer(
     {
         "id": serializers.IntegerField(),
         "status": serializers.ChoiceField(choices=PortCallStatus.choices),
+        "origin_flagged": serializers.BooleanField(help_text="Origin in an active epidemic area (rule R4)"),
+        "repeat_offender": serializers.BooleanField(help_text="Vessel or someone on board is a repeat offender (R5)"),
         "crew": serializers.ListField(child=serializers.DictField()),
         "blocking": serializers.ListField(child=serializers.DictField()),
     },
 )
 
 
+PORT_CALL_OUT_EXAMPLE = {
+    "id": 12,
+    "wharf": {"code": "CP-03", "name": "Bến Mông Dương"},
+    "vessel": {"registration": "QN-4567", "name": "Hoàng Long 18", "kind": "self_propelled_barge"},
+    "arrived_at": "2021-08-12T08:30:00+07:00",
+    "departed_at": None,
+    "origin": "Hải Phòng",
+    "cargo_kind": "than cám",
+    "cargo_tonnes": 850.0,
+    "status": "awaiting_tests",
+    "origin_flagged": False,
+    "repeat_offender": False,
+    "crew": [
+        {
+            "id_number": "022081000123",
+            "full_name": "Nguyễn Văn Hùng",
+            "role": "captain",
+            "screening": "negative",
+            "reason": "",
+            "repeat_offender": False,
+            "test": {"id": 41, "kind": "rapid", "result": "negative", "sampled_at": "2021-08-12T09:05:00+07:00"},
+        },
+        {
+            "id_number": "031234567",
+            "full_name": "Trần Thị Lan",
+            "role": "worker",
+            "screening": "untested",
+            "reason": "No test taken for this port call.",
+            "repeat_offender": False,
+            "test": None,
+        },
+    ],
+    "counts": {"crew": 2, "tested": 1, "negative": 1, "blocking": 1},
+    "blocking": [
+        {
+            "id_number": "031234567",
+            "full_name": "Trần Thị Lan",
+            "screening": "untested",
+            "reason": "No test taken for this port call.",
+        }
+    ],
+}
+
+VALIDATION_ERROR_DOC = error_doc(
+    "Validation error naming the field",
+    **{
+        "Malformed ID number": {
+            "error": "validation_error",
+            "message": "crew[0].id_number: 12345 is not a 12-digit CCCD, a 9-digit CMND or a passport number.",
+            "fields": {"crew[0].id_number": ["12345 is not a 12-digit CCCD, a 9-digit CMND or a passport number."]},
+        }
+    },
+)
+
+
 class WharfList(APIView):
-    @extend_schema(responses=WharfSerializer(many=True), summary="Wharves the caller may see")
+    @extend_schema(
+        responses=OpenApiResponse(
+            WharfSerializer(many=True),
+            examples=[
+                OpenApiExample(
+                    "An inspector of Cẩm Phả",
+                    value=[{"code": "CP-03", "name": "Bến Mông Dương", "locality": "cam_pha", "kind": "wharf"}],
+                )
+            ],
+        ),
+        summary="Wharves the caller may see",
+    )
     def get(self, request):
         wharves = services.visible_wharves(request.user)
         return Response(WharfSerializer(wharves, many=True).data)
@@ -127,7 +199,12 @@ class WharfList(APIView):
 class PortCallCreate(APIView):
     @extend_schema(
         request=PortCallInSerializer,
-        responses={201: PortCallOut, 400: OpenApiResponse(description="Validation error naming the field")},
+        responses={
+            201: OpenApiResponse(
+                PortCallOut, examples=[OpenApiExample("Registered", value={**PORT_CALL_OUT_EXAMPLE, "crew": []})]
+            ),
+            400: VALIDATION_ERROR_DOC,
+        },
         examples=[OpenApiExample("Coal barge arriving at Cẩm Phả", value=PORT_CALL_EXAMPLE, request_only=True)],
         summary="Register an arriving vessel and its crew",
     )
@@ -150,7 +227,15 @@ class PortCallCreate(APIView):
 
 
 class PortCallDetail(APIView):
-    @extend_schema(responses={200: PortCallOut}, summary="A port call with its status and each person's screening")
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                PortCallOut, examples=[OpenApiExample("Awaiting one test", value=PORT_CALL_OUT_EXAMPLE)]
+            ),
+            404: NOT_FOUND_DOC,
+        },
+        summary="A port call with its status and each person's screening",
+    )
     def get(self, request, pk: int):
         call = get_object_or_404(services.visible_port_calls(request.user), pk=pk)
         return Response(port_call_json(call, services.clearance_of(call)))
@@ -160,29 +245,55 @@ class HandoverCreate(APIView):
     @extend_schema(
         request=None,
         responses={
-            201: inline_serializer(
-                "Handover",
-                {
-                    "id": serializers.IntegerField(),
-                    "port_call": serializers.IntegerField(),
-                    "approved_at": serializers.DateTimeField(),
-                    "approved_by": serializers.CharField(),
-                    "evidence": serializers.ListField(child=serializers.DictField()),
-                },
-            ),
-            403: OpenApiResponse(description="Only the port authority approves"),
-            409: OpenApiResponse(
-                description="Someone on board is not cleared",
+            201: OpenApiResponse(
+                inline_serializer(
+                    "Handover",
+                    {
+                        "id": serializers.IntegerField(),
+                        "port_call": serializers.IntegerField(),
+                        "approved_at": serializers.DateTimeField(),
+                        "approved_by": serializers.CharField(),
+                        "evidence": serializers.ListField(child=serializers.DictField()),
+                    },
+                ),
                 examples=[
                     OpenApiExample(
-                        "Blocked",
+                        "Approved",
                         value={
-                            "error": "handover_blocked",
-                            "message": "Cargo handover cannot be approved yet.",
-                            "blocking": [{"id_number": "022081000123", "reason": "Result pending."}],
+                            "id": 7,
+                            "port_call": 12,
+                            "approved_at": "2021-08-12T11:00:00+07:00",
+                            "approved_by": "cangvu.binh",
+                            "evidence": [
+                                {
+                                    "id_number": "022081000123",
+                                    "full_name": "Nguyễn Văn Hùng",
+                                    "role": "captain",
+                                    "test": 41,
+                                    "kind": "rapid",
+                                    "sampled_at": "2021-08-12T09:05:00+07:00",
+                                }
+                            ],
                         },
                     )
                 ],
+            ),
+            403: FORBIDDEN_DOC,
+            404: NOT_FOUND_DOC,
+            409: error_doc(
+                "Someone on board is not cleared, the handover is already approved, or the vessel has departed",
+                Blocked={
+                    "error": "handover_blocked",
+                    "message": "Cargo handover cannot be approved yet.",
+                    "blocking": [
+                        {
+                            "id_number": "022081000123",
+                            "full_name": "Nguyễn Văn Hùng",
+                            "screening": "pending",
+                            "reason": "Result pending.",
+                        }
+                    ],
+                },
             ),
         },
         summary="Approve cargo handover (rule R1)",

@@ -38,3 +38,35 @@ class PortCallStatus(models.TextChoices):
 class HandoverState(models.TextChoices):
     APPROVED = "approved", _("approved")
     SUSPENDED = "suspended", _("suspended")
+
+
+class AlertKind(models.TextChoices):
+    POSITIVE = "positive", _("positive result")
+    CONFIRMED_CASE = "confirmed_case", _("confirmed case")
+    QUARANTINE = "quarantine", _("quarantine")
+    SUSPENSION = "suspension", _("handover suspended")
+
+
+class ContactLevel(models.TextChoices):
+    F1 = "F1", _("F1 (close contact)")
+    F2 = "F2", _("F2 (contact of a close contact)")
+
+
+class ContactReason(models.TextChoices):
+    MANIFEST = "manifest", _("on the same manifest")
+    KCS_ROSTER = "kcs_roster", _("KCS staff on duty at the wharf")
+    BERTHED_NEARBY = "berthed_nearby", _("on a vessel berthed at the same wharf")
+
+
+class ViolationKind(models.TextChoices):
+    NO_DECLARATION = "no_declaration", _("no health declaration")
+    REFUSED_TEST = "refused_test", _("refused testing")
+    LEFT_VESSEL = "left_vessel", _("left the vessel")
+    RESIDENT_CONTACT = "resident_contact", _("contact with residents")
+    OTHER = "other", _("other")
+
+
+class ViolationTarget(models.TextChoices):
+    VESSEL = "vessel", _("the vessel")
+    OWNER = "owner", _("its owner")
+    PERSON = "person", _("a person on board")

@@ -1,12 +1,16 @@
-"""Rule R1 as a pure function: who on a port call is cleared for cargo handover.
+"""Rule R1 as a pure function: who on a port call is cleared for cargo handover, with
+what rules R2 and R4 add to it (quarantine releases, arrivals from epidemic areas).
 
 Nothing here touches the database or the clock: the caller passes the manifest, the
-tests taken for the call (corrections already applied) and the moment to judge at.
+tests taken for the call (corrections already applied), the cases a quarantine release
+covered, whether only RT-PCR clears, and the moment to judge at.
 """
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -32,6 +36,7 @@ class PersonScreening:
     test: Any = None
     reason_code: str = ""
     confirmed_case: bool = False
+    repeat_offender: bool = False
 
     @property
     def cleared(self) -> bool:
@@ -44,8 +49,19 @@ class PersonScreening:
 
 @dataclass
 class CallClearance:
+    """A port call's status and each person's screening, with the flags every page shows
+    beside the status: origin in an epidemic area (R4), repeat offenders (R5)."""
+
     status: str
     people: list[PersonScreening] = field(default_factory=list)
+    origin_flagged: bool = False
+    repeat_vessel: bool = False
+    release: Any = None
+    released_cases: frozenset[int] = frozenset()
+
+    @property
+    def repeat_offender(self) -> bool:
+        return self.repeat_vessel or any(p.repeat_offender for p in self.people)
 
     @property
     def blocking(self) -> list[PersonScreening]:
@@ -72,39 +88,65 @@ REASONS = {
     "before_arrival": lambda: _("Sample taken before the vessel arrived."),
     "positive_rapid": lambda: _("Positive rapid test, awaiting RT-PCR confirmation."),
     "confirmed_case": lambda: _("Confirmed case (positive RT-PCR)."),
+    "released_case": lambda: _("Confirmed case, quarantine released: a negative RT-PCR sampled after it clears."),
+    "rt_pcr_required": lambda: _("Arrived from an epidemic area: only a negative RT-PCR clears."),
     "empty_manifest": lambda: _("Nobody is on the manifest."),
 }
 
 
-def screen_person(member: Any, tests: Sequence[Any], arrived_at: datetime, now: datetime, validity: Validity):
+def screen_person(
+    member: Any,
+    tests: Sequence[Any],
+    arrived_at: datetime,
+    now: datetime,
+    validity: Validity,
+    released_cases: frozenset[int] = frozenset(),
+    rt_pcr_only: bool = False,
+):
     """One person's state from their tests for this call, oldest first.
 
-    A positive RT-PCR makes a confirmed case. A positive rapid test holds until an
-    RT-PCR sampled after it answers it. Otherwise the latest result wins.
+    A positive RT-PCR makes a confirmed case, which quarantines the call until a
+    release covers it (``released_cases`` holds the covered tests' ids); once released
+    it holds, like a positive rapid test, until a negative RT-PCR sampled after it. A
+    positive rapid test holds until an RT-PCR sampled after it answers it. Otherwise
+    the latest result wins; with ``rt_pcr_only`` (arrivals from an epidemic area) a
+    rapid negative does not clear, an RT-PCR negative must.
     """
     if not tests:
         return PersonScreening(member, Screening.UNTESTED, reason_code="untested")
-    for test in reversed(tests):
-        if test.kind in RT_PCR_KINDS and test.result == TestResult.POSITIVE:
-            return PersonScreening(member, Screening.POSITIVE, test, "confirmed_case", confirmed_case=True)
+    cases = [t for t in tests if t.kind in RT_PCR_KINDS and t.result == TestResult.POSITIVE]
+    unreleased = [t for t in cases if t.pk not in released_cases]
+    if unreleased:
+        return PersonScreening(member, Screening.POSITIVE, unreleased[-1], "confirmed_case", confirmed_case=True)
+    if cases and not _answered(cases[-1], tests):
+        return PersonScreening(member, Screening.POSITIVE, cases[-1], "released_case")
     positive_rapid = next(
         (t for t in reversed(tests) if t.kind == TestKind.RAPID and t.result == TestResult.POSITIVE), None
     )
-    if positive_rapid is not None and not any(
-        t.kind in RT_PCR_KINDS and t.result == TestResult.NEGATIVE and t.sampled_at > positive_rapid.sampled_at
-        for t in tests
-    ):
+    if positive_rapid is not None and not _answered(positive_rapid, tests):
         return PersonScreening(member, Screening.POSITIVE, positive_rapid, "positive_rapid")
     latest = tests[-1]
     if latest.result == TestResult.PENDING:
         return PersonScreening(member, Screening.PENDING, latest, "pending")
     if latest.result == TestResult.INVALID:
         return PersonScreening(member, Screening.INVALID, latest, "invalid")
+    if rt_pcr_only and latest.kind not in RT_PCR_KINDS:
+        rt_pcr = next((t for t in reversed(tests) if t.kind in RT_PCR_KINDS), None)
+        if rt_pcr is None or rt_pcr.result != TestResult.NEGATIVE:
+            return PersonScreening(member, Screening.EXPIRED, latest, "rt_pcr_required")
+        latest = rt_pcr
     if latest.sampled_at < arrived_at:
         return PersonScreening(member, Screening.EXPIRED, latest, "before_arrival")
     if now - latest.sampled_at > validity.for_kind(latest.kind):
         return PersonScreening(member, Screening.EXPIRED, latest, "expired")
     return PersonScreening(member, Screening.NEGATIVE, latest)
+
+
+def _answered(positive: Any, tests: Sequence[Any]) -> bool:
+    """Whether a negative RT-PCR sampled after ``positive`` answers it."""
+    return any(
+        t.kind in RT_PCR_KINDS and t.result == TestResult.NEGATIVE and t.sampled_at > positive.sampled_at for t in tests
+    )
 
 
 def evaluate(
@@ -116,14 +158,21 @@ def evaluate(
     latest_handover: Any,
     now: datetime,
     validity: Validity,
+    released_cases: frozenset[int] = frozenset(),
+    rt_pcr_only: bool = False,
 ) -> CallClearance:
     """The port call's status and each person's screening.
 
     ``crew`` are manifest entries with a ``person_id``; ``tests_by_person`` maps a person
     to their tests for this call that no correction superseded, ordered by sample time.
+    ``released_cases`` are the confirming tests a quarantine release covered; ``rt_pcr_only``
+    says that only a negative RT-PCR clears (an arrival from an epidemic area, rule R4).
     """
     people = [
-        screen_person(member, tests_by_person.get(member.person_id, []), arrived_at, now, validity) for member in crew
+        screen_person(
+            member, tests_by_person.get(member.person_id, []), arrived_at, now, validity, released_cases, rt_pcr_only
+        )
+        for member in crew
     ]
     if departed_at is not None:
         status = PortCallStatus.DEPARTED
@@ -140,3 +189,46 @@ def evaluate(
     else:
         status = PortCallStatus.AWAITING_TESTS
     return CallClearance(status, people)
+
+
+# --- Rule R4: is the origin in an epidemic area? ----------------------------------
+
+# Words that name the kind of place, not the place: "Tỉnh Hải Dương" is "Hải Dương".
+_PLACE_KINDS = re.compile(r"^(tinh|thanh pho|tp|quan|huyen|thi xa|tx|thi tran)\b\.?\s*")
+
+
+def fold_place(text: str) -> str:
+    """``"TP. Hải  Dương"`` → ``"tp. hai duong"``: lower case, without diacritics, one
+    space between words. Đ/đ, which Unicode does not decompose, becomes d."""
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def place_name(text: str) -> str:
+    """A place's own name, folded, without the word for its kind (tỉnh, huyện, TP…)."""
+    return _PLACE_KINDS.sub("", fold_place(text)).strip()
+
+
+@dataclass(frozen=True)
+class Area:
+    """An epidemic area as plain data: a province, or one district of it."""
+
+    province: str
+    district: str
+    active_from: date
+    active_to: date | None
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+    def named_in(self, origin: str) -> bool:
+        """Whether ``origin`` names this area: its district if it has one, else its
+        province, as a whole word, whatever the case or the diacritics."""
+        name = place_name(self.district or self.province)
+        return bool(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", fold_place(origin)) is not None
+
+
+def origin_flagged(origin: str, arrived_on: date, areas: Iterable[Area]) -> bool:
+    """Rule R4: the origin is in an area that was active on the day of arrival."""
+    return bool(origin.strip()) and any(a.active_on(arrived_on) and a.named_in(origin) for a in areas)

@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import CrewMember, Person, ScreeningTest
-from crews.services import PersonData, TestData
+from crews.services import PersonData, TestData, find_person
 from portguard.domain import DomainError
 
-from .choices import VesselKind
-from .models import PortCall, Vessel
+from .choices import VesselKind, ViolationKind, ViolationTarget
+from .models import EpidemicArea, PortCall, Vessel, Violation
+from .response import AreaData, ViolationData
 from .services import VesselData
 
 NOT_TESTED = ""
@@ -172,3 +173,91 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
             for screening in self.people
             if data.get(self.result_field(screening))
         ]
+
+
+class EpidemicAreaForm(DomainErrorsMixin, forms.Form):
+    province = forms.CharField(
+        max_length=100,
+        label=label(EpidemicArea, "province"),
+        help_text=EpidemicArea._meta.get_field("province").help_text,
+    )
+    district = forms.CharField(
+        max_length=100,
+        required=False,
+        label=label(EpidemicArea, "district"),
+        help_text=EpidemicArea._meta.get_field("district").help_text,
+    )
+    active_from = forms.DateField(
+        label=label(EpidemicArea, "active_from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    active_to = forms.DateField(
+        required=False,
+        label=label(EpidemicArea, "active_to"),
+        help_text=EpidemicArea._meta.get_field("active_to").help_text,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["active_from"].initial = lambda: timezone.localdate()
+
+    def area_data(self) -> AreaData:
+        return AreaData(**self.cleaned_data)
+
+
+class EndAreaForm(forms.Form):
+    active_to = forms.DateField(label=_("Last day active"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ViolationForm(DomainErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(choices=ViolationKind.choices, label=label(Violation, "kind"))
+    against = forms.ChoiceField(
+        choices=ViolationTarget.choices,
+        initial=ViolationTarget.VESSEL,
+        label=label(Violation, "against"),
+        widget=forms.RadioSelect,
+    )
+    id_number = forms.CharField(
+        max_length=20,
+        required=False,
+        label=_("ID number of the person"),
+        help_text=_("Only for a violation against a person."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    owner_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label=label(Violation, "owner_name"),
+        help_text=_("Only needed when the vessel's owner is not on record."),
+    )
+    occurred_at = forms.DateTimeField(label=label(Violation, "occurred_at"), widget=LocalDateTimeInput)
+    wharf = forms.ModelChoiceField(queryset=None, label=label(Violation, "wharf"), empty_label=None)
+    note = forms.CharField(
+        max_length=1000, required=False, label=label(Violation, "note"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    fine_vnd = forms.IntegerField(
+        min_value=0,
+        required=False,
+        label=label(Violation, "fine_vnd"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1000"}),
+    )
+
+    def __init__(self, *args, wharves, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["wharf"].queryset = wharves
+        self.fields["occurred_at"].initial = local_now
+
+    def violation_data(self, vessel: Vessel) -> ViolationData:
+        """The violation to record; raises ``DomainError`` for an unknown ID number."""
+        data = self.cleaned_data
+        return ViolationData(
+            vessel=vessel,
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            wharf=data["wharf"],
+            against=data["against"],
+            person=find_person(data["id_number"]) if data["id_number"].strip() else None,
+            owner_name=data["owner_name"],
+            note=data["note"],
+            fine_vnd=data["fine_vnd"],
+        )

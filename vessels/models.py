@@ -4,7 +4,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import HandoverState, Locality, VesselKind, WharfKind
+from .choices import (
+    AlertKind,
+    ContactLevel,
+    ContactReason,
+    HandoverState,
+    Locality,
+    VesselKind,
+    ViolationKind,
+    ViolationTarget,
+    WharfKind,
+)
 
 REGISTRATION_RE = re.compile(r"^[A-Z]{1,3}-\d{3,6}$")
 
@@ -141,3 +151,202 @@ class HandoverEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} ← {self.test_id}"
+
+
+# --- Rule R2: the response to a positive -------------------------------------------
+
+
+class QuarantineRelease(models.Model):
+    """A health officer lifts a port call's quarantine. The confirmed cases it covers
+    (every one recorded when it was given) no longer quarantine the call; a case
+    recorded later does again."""
+
+    port_call = models.ForeignKey(
+        PortCall, verbose_name=_("port call"), related_name="quarantine_releases", on_delete=models.PROTECT
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("released by"), related_name="+", on_delete=models.PROTECT
+    )
+    released_at = models.DateTimeField(_("released at"))
+    reason = models.CharField(_("reason"), max_length=500)
+    cases = models.ManyToManyField(
+        "crews.ScreeningTest",
+        verbose_name=_("cases released"),
+        related_name="+",
+        help_text=_("The positive RT-PCR results the release covers."),
+    )
+
+    class Meta:
+        ordering = ["-released_at", "-id"]
+        verbose_name = _("quarantine release")
+        verbose_name_plural = _("quarantine releases")
+        permissions = [("release_quarantine", _("Can release a port call from quarantine"))]
+
+    def __str__(self) -> str:
+        return f"{self.port_call} — {self.released_at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """A positive, a confirmed case, a quarantine or a suspended handover, kept until
+    someone acknowledges it."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    port_call = models.ForeignKey(
+        PortCall, verbose_name=_("port call"), related_name="alerts", on_delete=models.PROTECT
+    )
+    person = models.ForeignKey(
+        "crews.Person",
+        verbose_name=_("person"),
+        related_name="alerts",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    test = models.ForeignKey(
+        "crews.ScreeningTest",
+        verbose_name=_("test"),
+        related_name="alerts",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    message = models.CharField(_("message"), max_length=300)
+    created_at = models.DateTimeField(_("raised at"))
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        permissions = [("acknowledge_alert", _("Can acknowledge an alert"))]
+        indexes = [models.Index(fields=["port_call", "created_at"], name="alert_call_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message}"
+
+
+class Contact(models.Model):
+    """One person on the contact list of a confirmed case (rule R2). The list is
+    computed when the case is confirmed and replaced whole when recomputed."""
+
+    port_call = models.ForeignKey(
+        PortCall,
+        verbose_name=_("port call of the case"),
+        related_name="contacts",
+        on_delete=models.PROTECT,
+    )
+    case_person = models.ForeignKey(
+        "crews.Person", verbose_name=_("case (F0)"), related_name="+", on_delete=models.PROTECT
+    )
+    case_test = models.ForeignKey(
+        "crews.ScreeningTest",
+        verbose_name=_("confirming test"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        help_text=_("The positive RT-PCR that confirmed the case."),
+    )
+    person = models.ForeignKey(
+        "crews.Person", verbose_name=_("contact"), related_name="contact_of", on_delete=models.PROTECT
+    )
+    level = models.CharField(_("level"), max_length=2, choices=ContactLevel.choices)
+    reason_code = models.CharField(_("why"), max_length=20, choices=ContactReason.choices)
+    reason = models.CharField(_("reason"), max_length=300, help_text=_("Why this person is on the list."))
+    computed_at = models.DateTimeField(_("computed at"))
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("computed by"), related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["port_call", "case_person", "level", "person__full_name", "id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["port_call", "case_person", "person"], name="contact_once_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.person_id} ← {self.case_person_id}"
+
+
+# --- Rule R4: epidemic areas -------------------------------------------------------
+
+
+class EpidemicArea(models.Model):
+    """A province, or one district of it, declared an epidemic area (vùng có dịch)."""
+
+    province = models.CharField(_("province"), max_length=100, help_text=_("For example Hải Dương."))
+    district = models.CharField(
+        _("district"), max_length=100, blank=True, help_text=_("Leave empty when the whole province is affected.")
+    )
+    active_from = models.DateField(_("active from"))
+    active_to = models.DateField(_("active to"), null=True, blank=True, help_text=_("Empty while still active."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), related_name="+", on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["province", "district", "-active_from", "id"]
+        verbose_name = _("epidemic area")
+        verbose_name_plural = _("epidemic areas")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(active_to__isnull=True) | models.Q(active_to__gte=models.F("active_from")),
+                name="epidemic_area_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district}, {self.province}" if self.district else self.province
+
+
+# --- Rule R5: violations -----------------------------------------------------------
+
+
+class Violation(models.Model):
+    """A violation an inspector recorded against a vessel, its owner or a person on board."""
+
+    vessel = models.ForeignKey(Vessel, verbose_name=_("vessel"), related_name="violations", on_delete=models.PROTECT)
+    against = models.CharField(
+        _("against"), max_length=10, choices=ViolationTarget.choices, default=ViolationTarget.VESSEL
+    )
+    owner_name = models.CharField(
+        _("owner"), max_length=200, blank=True, help_text=_("The vessel's owner when the violation was recorded.")
+    )
+    person = models.ForeignKey(
+        "crews.Person",
+        verbose_name=_("person"),
+        related_name="violations",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ViolationKind.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    wharf = models.ForeignKey(Wharf, verbose_name=_("wharf"), related_name="violations", on_delete=models.PROTECT)
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+    fine_vnd = models.PositiveBigIntegerField(_("fine (VND)"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), related_name="+", on_delete=models.PROTECT
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("violation")
+        verbose_name_plural = _("violations")
+        indexes = [
+            models.Index(fields=["vessel", "occurred_at"], name="violation_vessel_time"),
+            models.Index(fields=["person", "occurred_at"], name="violation_person_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vessel.registration}: {self.get_kind_display()} ({self.occurred_at:%Y-%m-%d})"

@@ -4,26 +4,41 @@ Every entry point (pages, API, admin actions, commands) calls these functions, s
 rule cannot be skipped by coming in through another door.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crews.choices import CrewRole
-from crews.models import CrewMember, ScreeningTest
+from crews.choices import RT_PCR_KINDS, CrewRole, TestResult
+from crews.models import CrewMember, HandoverRefusal, ScreeningTest
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from realtime.broadcast import send_event_on_commit
 
-from .choices import HandoverState, PortCallStatus
-from .clearance import CallClearance, Validity, evaluate
-from .models import REGISTRATION_RE, Handover, HandoverEvidence, PortCall, Vessel, Wharf, normalise_registration
+from .choices import AlertKind, HandoverState, PortCallStatus
+from .clearance import Area, CallClearance, Validity, evaluate, origin_flagged
+from .models import (
+    REGISTRATION_RE,
+    EpidemicArea,
+    Handover,
+    HandoverEvidence,
+    PortCall,
+    QuarantineRelease,
+    Vessel,
+    Violation,
+    Wharf,
+    normalise_registration,
+)
+
+# Rule R5: more than one violation in this many days makes a repeat offender.
+REPEAT_OFFENDER_DAYS = 30
 
 
 def validity() -> Validity:
@@ -69,7 +84,9 @@ def require_perm(user, perm: str, message: str) -> None:
 
 
 def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dict[int, CallClearance]:
-    """Evaluate rule R1 for many port calls in three queries, whatever their number."""
+    """Evaluate rule R1 for many port calls in a constant number of queries, whatever
+    their number: the manifests, the tests, the handovers, the epidemic areas (R4), the
+    violations of the last 30 days (R5) and, where a case was confirmed, the releases."""
     calls = list(calls)
     now = now or timezone.now()
     ids = [c.pk for c in calls]
@@ -77,15 +94,24 @@ def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dic
     for member in CrewMember.objects.filter(port_call_id__in=ids, removed_at__isnull=True).select_related("person"):
         crew_by_call[member.port_call_id].append(member)
     tests_by_call: dict[int, dict[int, list[ScreeningTest]]] = defaultdict(lambda: defaultdict(list))
+    cases = set()
     for test in ScreeningTest.objects.filter(port_call_id__in=ids, superseded_by__isnull=True).order_by(
         "sampled_at", "id"
     ):
         tests_by_call[test.port_call_id][test.person_id].append(test)
+        if test.kind in RT_PCR_KINDS and test.result == TestResult.POSITIVE:
+            cases.add(test.port_call_id)
     latest_handover: dict[int, Handover] = {}
     for handover in Handover.objects.filter(port_call_id__in=ids).order_by("approved_at", "id"):
         latest_handover[handover.port_call_id] = handover
-    return {
-        call.pk: evaluate(
+    releases, released_cases = _releases(cases)
+    flagged = flagged_origins(calls)
+    repeat_vessels, repeat_people = repeat_offenders(
+        {c.vessel_id for c in calls}, {m.person_id for crew in crew_by_call.values() for m in crew}, now
+    )
+    clearances = {}
+    for call in calls:
+        clearance = evaluate(
             arrived_at=call.arrived_at,
             departed_at=call.departed_at,
             crew=sorted(crew_by_call[call.pk], key=_crew_order),
@@ -93,9 +119,72 @@ def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dic
             latest_handover=latest_handover.get(call.pk),
             now=now,
             validity=validity(),
+            released_cases=released_cases.get(call.pk, frozenset()),
+            rt_pcr_only=call.pk in flagged and settings.PORTGUARD_EPIDEMIC_RT_PCR_ONLY,
         )
-        for call in calls
-    }
+        clearance.origin_flagged = call.pk in flagged
+        clearance.release = releases.get(call.pk)
+        clearance.released_cases = released_cases.get(call.pk, frozenset())
+        clearance.repeat_vessel = call.vessel_id in repeat_vessels
+        for person in clearance.people:
+            person.repeat_offender = person.member.person_id in repeat_people
+        clearances[call.pk] = clearance
+    return clearances
+
+
+def _releases(call_ids: set[int]) -> tuple[dict[int, QuarantineRelease], dict[int, frozenset[int]]]:
+    """Each call's latest quarantine release and the cases its releases covered; one
+    query, none when no case was confirmed."""
+    if not call_ids:
+        return {}, {}
+    latest: dict[int, QuarantineRelease] = {}
+    covered: dict[int, set[int]] = defaultdict(set)
+    for row in (
+        QuarantineRelease.cases.through.objects.filter(quarantinerelease__port_call_id__in=call_ids)
+        .select_related("quarantinerelease__released_by")
+        .order_by("quarantinerelease__released_at", "quarantinerelease_id")
+    ):
+        release = row.quarantinerelease
+        latest[release.port_call_id] = release
+        covered[release.port_call_id].add(row.screeningtest_id)
+    return latest, {call: frozenset(tests) for call, tests in covered.items()}
+
+
+def flagged_origins(calls: list[PortCall]) -> set[int]:
+    """The calls whose origin was in an epidemic area on the day they arrived (R4); one
+    query, none when no call gives its origin."""
+    with_origin = [c for c in calls if c.origin.strip()]
+    if not with_origin:
+        return set()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    days = {c.pk: c.arrived_at.astimezone(tz).date() for c in with_origin}
+    areas = [
+        Area(a.province, a.district, a.active_from, a.active_to)
+        for a in EpidemicArea.objects.filter(active_from__lte=max(days.values())).filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=min(days.values()))
+        )
+    ]
+    return {c.pk for c in with_origin if origin_flagged(c.origin, days[c.pk], areas)}
+
+
+def repeat_offenders(vessel_ids: set[int], person_ids: set[int], now: datetime) -> tuple[set[int], set[int]]:
+    """Rule R5: which of these vessels and people have more than one violation in the
+    30 days up to ``now``. One query."""
+    if not vessel_ids and not person_ids:
+        return set(), set()
+    window = Violation.objects.filter(
+        occurred_at__gt=now - timedelta(days=REPEAT_OFFENDER_DAYS), occurred_at__lte=now
+    ).filter(Q(vessel_id__in=vessel_ids) | Q(person_id__in=person_ids))
+    vessels: Counter[int] = Counter()
+    people: Counter[int] = Counter()
+    for vessel_id, person_id in window.values_list("vessel_id", "person_id"):
+        vessels[vessel_id] += 1
+        if person_id is not None:
+            people[person_id] += 1
+    return (
+        {v for v in vessel_ids if vessels[v] > 1},
+        {p for p in person_ids if people[p] > 1},
+    )
 
 
 def _crew_order(member: CrewMember):
@@ -129,6 +218,8 @@ def call_summary(call: PortCall, clearance: CallClearance) -> dict[str, Any]:
         "arrived_at": call.arrived_at,
         "origin": call.origin,
         "status": clearance.status,
+        "origin_flagged": clearance.origin_flagged,
+        "repeat_offender": clearance.repeat_offender,
         "counts": {
             "crew": len(clearance.people),
             "tested": clearance.tested_count,
@@ -245,33 +336,43 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
     (and then suspends it). Raises ``HandoverBlocked`` with who blocks and why.
     """
     require_perm(user, "vessels.approve_handover", _("Only the port authority approves cargo handover."))
-    with transaction.atomic():
-        call = lock_port_call(port_call_id)
-        now = now or timezone.now()
-        clearance = clearance_of(call, now)
-        if clearance.status == PortCallStatus.DEPARTED:
-            raise DomainError(_("The vessel has departed."), code="departed", field="port_call")
-        if clearance.status == PortCallStatus.HANDOVER_APPROVED:
-            raise DomainError(_("Cargo handover is already approved."), code="already_approved")
-        if not clearance.can_approve:
-            raise HandoverBlocked(_("Cargo handover cannot be approved yet."), blocking_payload(clearance))
-        handover = Handover.objects.create(port_call=call, approved_by=user, approved_at=now)
-        HandoverEvidence.objects.bulk_create(
-            HandoverEvidence(handover=handover, person=p.member.person, role=p.member.role, test=p.test)
-            for p in clearance.people
+    try:
+        with transaction.atomic():
+            call = lock_port_call(port_call_id)
+            now = now or timezone.now()
+            clearance = clearance_of(call, now)
+            if clearance.status == PortCallStatus.DEPARTED:
+                raise DomainError(_("The vessel has departed."), code="departed", field="port_call")
+            if clearance.status == PortCallStatus.HANDOVER_APPROVED:
+                raise DomainError(_("Cargo handover is already approved."), code="already_approved")
+            if not clearance.can_approve:
+                raise HandoverBlocked(_("Cargo handover cannot be approved yet."), blocking_payload(clearance))
+            handover = Handover.objects.create(port_call=call, approved_by=user, approved_at=now)
+            HandoverEvidence.objects.bulk_create(
+                HandoverEvidence(handover=handover, person=p.member.person, role=p.member.role, test=p.test)
+                for p in clearance.people
+            )
+            send_event_on_commit(
+                call.wharf.code,
+                "handover.approved",
+                {"port_call": call.pk, "approved_by": user.get_username(), "approved_at": now},
+            )
+            clearance.status = PortCallStatus.HANDOVER_APPROVED
+            announce_port_call(call, clearance)
+    except HandoverBlocked as refusal:
+        # The attempt rolled back; the refusal is kept, for the daily report.
+        HandoverRefusal.objects.create(
+            port_call_id=port_call_id, requested_by=user, refused_at=now, blocking=refusal.blocking
         )
-        send_event_on_commit(
-            call.wharf.code,
-            "handover.approved",
-            {"port_call": call.pk, "approved_by": user.get_username(), "approved_at": now},
-        )
-        clearance.status = PortCallStatus.HANDOVER_APPROVED
-        announce_port_call(call, clearance)
+        raise
     return handover
 
 
 def suspend_active_handover(call: PortCall, reason: str, at: datetime) -> Handover | None:
-    """Suspend the call's approved handover, if any. Call while holding the call's lock."""
+    """Suspend the call's approved handover, if any, and raise an alert. Call while
+    holding the call's lock."""
+    from .response import raise_alert
+
     handover = call.handovers.order_by("-approved_at", "-id").first()
     if handover is None or handover.state != HandoverState.APPROVED:
         return None
@@ -284,6 +385,11 @@ def suspend_active_handover(call: PortCall, reason: str, at: datetime) -> Handov
         "handover.suspended",
         {"port_call": call.pk, "reason": handover.suspended_reason, "suspended_at": at},
     )
+    message = _("Cargo handover of %(vessel)s suspended: %(reason)s") % {
+        "vessel": call.vessel.registration,
+        "reason": handover.suspended_reason,
+    }
+    raise_alert(call, AlertKind.SUSPENSION, message, at)
     return handover
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import BoundField
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,17 +19,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from crews import roster_io
 from crews import services as crews_services
 from crews.choices import Screening, TestKind, TestResult
-from portguard.domain import DomainError, HandoverBlocked
+from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from portguard.roles import ROLE_LABELS, role_of
 from realtime.snapshot import dashboard_snapshot
 
-from . import services
+from . import response, services
 from .choices import Locality, PortCallStatus
 from .clearance import CallClearance, PersonScreening
-from .forms import AddPersonForm, ArrivalForm, ScreeningSheetForm
-from .models import Handover, PortCall
+from .forms import AddPersonForm, ArrivalForm, EndAreaForm, EpidemicAreaForm, ScreeningSheetForm, ViolationForm
+from .models import EpidemicArea, Handover, PortCall, Vessel, normalise_registration
+from .response import AreaData
 
 RAPID_READ_MINUTES = 15  # a rapid antigen kit is read 15 minutes after the sample
 
@@ -167,6 +170,7 @@ def render_call(
     sheet: ScreeningSheetForm | None = None,
     add_form: AddPersonForm | None = None,
     blocked: list[dict] | None = None,
+    crew_refused: DomainError | None = None,
     status: int = 200,
 ):
     clearance = clearance or services.clearance_of(call)
@@ -196,7 +200,10 @@ def render_call(
             "can_remove": is_open and user.has_perm("crews.change_crewmember"),
             "can_approve": is_open and user.has_perm("vessels.approve_handover"),
             "can_depart": is_open and user.has_perm("vessels.change_portcall"),
+            "can_release": clearance.status == PortCallStatus.QUARANTINED
+            and user.has_perm("vessels.release_quarantine"),
             "blocked": blocking_rows(blocked) if blocked is not None else None,
+            "crew_refused": crew_refused,
             "handover": handover,
             "evidence": evidence,
             "rapid_read_minutes": RAPID_READ_MINUTES,
@@ -289,6 +296,227 @@ def record_departure(request, pk: int):
     return redirect("port-call", pk=call.pk)
 
 
+@login_required
+@require_POST
+def release_quarantine(request, pk: int):
+    call = call_or_404(request, pk)
+    try:
+        response.release_quarantine(request.user, call.pk, request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render_call(request, call, status=exc.status)
+    messages.success(request, _("Quarantine of %(vessel)s released.") % {"vessel": call.vessel.registration})
+    return redirect("port-call", pk=call.pk)
+
+
+# --- Alerts ---------------------------------------------------------------------------
+
+ACKNOWLEDGED_SHOWN = 50  # the most recent acknowledged alerts shown under the open ones
+
+
+@login_required
+def alerts(request, code: str | None = None):
+    """Open alerts first, all of them, then the latest acknowledged: of every wharf the
+    user sees, or of one."""
+    if not request.user.has_perm("vessels.view_alert"):
+        raise PermissionDenied
+    listed = response.visible_alerts(request.user)
+    wharf = None
+    if code is not None:
+        wharf = get_object_or_404(services.visible_wharves(request.user), code=code)
+        listed = listed.filter(port_call__wharf=wharf)
+    return page(
+        request,
+        "vessels/alerts.html",
+        {
+            "wharf": wharf,
+            "open_alerts": list(listed.filter(acknowledged_at__isnull=True)),
+            "acknowledged": list(listed.filter(acknowledged_at__isnull=False)[:ACKNOWLEDGED_SHOWN]),
+            "can_acknowledge": request.user.has_perm("vessels.acknowledge_alert"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def acknowledge_alert(request, pk: int):
+    alert = get_object_or_404(response.visible_alerts(request.user), pk=pk)
+    try:
+        response.acknowledge_alert(request.user, alert.pk)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Alert acknowledged."))
+    return redirect(safe_next(request, reverse("alerts")))
+
+
+# --- Cases and their contacts (health officers) -----------------------------------------
+
+
+@login_required
+def cases(request):
+    if not request.user.has_perm("vessels.view_contact"):
+        raise PermissionDenied
+    return page(
+        request,
+        "vessels/cases.html",
+        {
+            "cases": response.confirmed_cases(request.user),
+            "can_recompute": request.user.has_perm("vessels.add_contact"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def recompute_contacts(request, pk: int, person_id: int):
+    if not request.user.has_perm("vessels.view_contact"):
+        raise PermissionDenied
+    try:
+        contacts = response.recompute_contacts(request.user, pk, person_id)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(
+        request,
+        ngettext(
+            "Contact list computed again: %(count)d person.",
+            "Contact list computed again: %(count)d people.",
+            len(contacts),
+        )
+        % {"count": len(contacts)},
+    )
+    return redirect(reverse("cases") + f"#case-{pk}-{person_id}")
+
+
+@login_required
+def contacts_file(request, pk: int, person_id: int, fmt: str):
+    if not request.user.has_perm("vessels.view_contact"):
+        raise PermissionDenied
+    found = response.confirmed_cases(request.user, port_call_id=pk, person_id=person_id)
+    if not found:
+        raise Http404
+    (case,) = found
+    rows = response.contact_rows(case)
+    name = f"contacts-{case.port_call.vessel.registration}-{case.person.id_number}"
+    if fmt == "csv":
+        body, content_type = roster_io.to_csv(rows, response.CONTACT_COLUMNS), "text/csv; charset=utf-8"
+    else:
+        body = roster_io.to_xlsx(rows, response.CONTACT_COLUMNS, sheet=case.port_call.vessel.registration)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    reply = HttpResponse(body, content_type=content_type)
+    reply["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return reply
+
+
+# --- Epidemic areas (health officers keep the list) --------------------------------------
+
+
+@login_required
+def epidemic_areas(request):
+    if not request.user.has_perm("vessels.view_epidemicarea"):
+        raise PermissionDenied
+    can_edit = request.user.has_perm("vessels.add_epidemicarea")
+    form = EpidemicAreaForm(request.POST or None) if can_edit else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                area = response.add_epidemic_area(request.user, form.area_data())
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("%(area)s added to the epidemic areas.") % {"area": area})
+                return redirect("epidemic-areas")
+    today = timezone.localdate()
+    areas = list(EpidemicArea.objects.select_related("created_by"))
+    return page(
+        request,
+        "vessels/epidemic_areas.html",
+        {
+            "active": [a for a in areas if a.active_to is None or a.active_to >= today],
+            "ended": [a for a in areas if a.active_to is not None and a.active_to < today],
+            "today": today,
+            "form": form,
+            "can_change": request.user.has_perm("vessels.change_epidemicarea"),
+            "can_delete": request.user.has_perm("vessels.delete_epidemicarea"),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def end_epidemic_area(request, pk: int):
+    area = get_object_or_404(EpidemicArea, pk=pk)
+    form = EndAreaForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["active_to"][0])
+        return redirect("epidemic-areas")
+    try:
+        data = AreaData(area.province, area.district, area.active_from, form.cleaned_data["active_to"])
+        response.change_epidemic_area(request.user, area.pk, data)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(area)s ended.") % {"area": area})
+    return redirect("epidemic-areas")
+
+
+@login_required
+@require_POST
+def delete_epidemic_area(request, pk: int):
+    area = get_object_or_404(EpidemicArea, pk=pk)
+    try:
+        response.delete_epidemic_area(request.user, area.pk)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    messages.success(request, _("%(area)s taken off the list.") % {"area": area})
+    return redirect("epidemic-areas")
+
+
+# --- A vessel's history and violations ---------------------------------------------------
+
+
+@login_required
+def vessel(request, registration: str):
+    if not request.user.has_perm("vessels.view_vessel"):
+        raise PermissionDenied
+    boat = get_object_or_404(Vessel, registration=normalise_registration(registration))
+    form = None
+    if request.user.has_perm("vessels.add_violation"):
+        form = ViolationForm(
+            request.POST or None,
+            wharves=services.visible_wharves(request.user),
+            initial={"wharf": request.GET.get("wharf")},
+        )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                response.record_violation(request.user, form.violation_data(boat))
+            except NotAllowed as exc:
+                raise PermissionDenied(exc.message) from exc
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Violation recorded against %(vessel)s.") % {"vessel": boat.registration})
+                return redirect(reverse("vessel", args=[boat.registration]) + "#violations")
+    return page(
+        request,
+        "vessels/vessel.html",
+        {"history": response.vessel_history(request.user, boat), "form": form},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
 # --- Live dashboards -----------------------------------------------------------------
 # The pages render the same snapshot the socket sends first; static/portguard/dashboard.js
 # then keeps them current and re-reads the snapshot after every reconnection.
@@ -349,6 +577,8 @@ def live_config(socket_path: str) -> dict[str, Any]:
             "handoverSuspended": _("Cargo handover suspended for %(vessel)s: %(reason)s"),
             "alertVessel": _("Vessel %(vessel)s at %(wharf)s"),
             "alertSample": _("%(kind)s sampled at %(time)s"),
+            "staffOverdue": _("Overdue KCS test: %(name)s (%(station)s), %(what)s."),
+            "overdueRapid": _("rapid test after shift %(shift)s of %(day)s"),
         },
     }
 
@@ -363,6 +593,7 @@ def wharf_dashboard(request, code: str):
         {
             "wharf": wharf,
             "cards": live_cards(snapshot["port_calls"]),
+            "overdue_staff": snapshot["overdue_staff"],
             "live_config": live_config(f"/ws/wharves/{quote(wharf.code)}/"),
         },
     )

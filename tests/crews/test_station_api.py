@@ -13,8 +13,10 @@ from rest_framework.test import APIClient
 from crews.models import Person, RosterEntry, ScreeningTest
 from crews.services import TestData
 from crews.stations import (
+    RosterLine,
     create_station,
     ensure_default_shifts,
+    load_roster,
     needs_attention,
     record_staff_test,
     record_staff_tests,
@@ -194,6 +196,13 @@ def test_schedule_rows_have_the_spec_columns_and_local_times(rostered, superviso
     assert rt_pcr_days == ["2021-08-10", "2021-08-11", "2021-08-12", "2021-08-13", "2021-08-14", "2021-08-15"]
 
 
+def test_schedule_json_keeps_names_with_quotes_and_backslashes_intact(station, supervisor):
+    name = 'Lê Văn "Tèo" \\ Út'
+    load_roster(supervisor, station, [RosterLine(2, staff_id(7), name, "2021-08-09", "S1")])
+    rows = client_for(supervisor).get(SCHEDULE + "/" + PERIOD).json()
+    assert rows and {r["full_name"] for r in rows} == {name}
+
+
 def test_recorded_staff_tests_make_planned_tests_done(rostered, supervisor):
     station = rostered(staff=3, days=7)
     client = client_for(supervisor)
@@ -315,7 +324,7 @@ def test_long_schedule_pdf_repeats_its_header_and_numbers_its_pages(rostered, su
 
 # --- Query counts --------------------------------------------------------------------
 
-SCHEDULE_QUERIES = 9  # token 1, permissions 2, station 1, station_schedule 5
+SCHEDULE_QUERIES = 8  # token 1, permissions 2, station 1, plan_station 4
 
 
 @pytest.mark.parametrize("staff", [3, 40])

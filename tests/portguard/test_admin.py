@@ -8,7 +8,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from crews.choices import TestResult
-from crews.models import CrewMember, Person, ScreeningTest
+from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
+from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
 from tests.conftest import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
@@ -19,14 +20,17 @@ from vessels.services import approve_handover
 CHANGELIST_MAX_QUERIES = {
     Wharf: 7,
     Vessel: 7,
-    PortCall: 13,
+    PortCall: 15,  # + epidemic areas (R4) and violations (R5) for the status column
     Handover: 10,
     HandoverEvidence: 9,
     Person: 8,
     CrewMember: 8,
     ScreeningTest: 10,
+    KcsStation: 8,
+    StaffMember: 8,
+    RosterEntry: 11,
 }
-READ_ONLY = [PortCall, Handover, HandoverEvidence, CrewMember, ScreeningTest]
+READ_ONLY = [PortCall, Handover, HandoverEvidence, CrewMember, ScreeningTest, RosterEntry]
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -64,14 +68,39 @@ def add_calls(make_call, record, authority):
     return add
 
 
+@pytest.fixture
+def add_stations(cam_pha, supervisor):
+    """KCS stations with two staff members each and two days of roster, through the domain."""
+    counter = iter(range(10, 100))
+
+    def add(n: int) -> list[KcsStation]:
+        stations = []
+        for _ in range(n):
+            k = next(counter)
+            station = create_station(code=f"KCS-T{k}", name=f"Trạm KCS {k}", wharf=cam_pha, supervisors=[supervisor])
+            lines = [
+                RosterLine(
+                    2 + 2 * i + d, f"022{k:03d}{i:06d}", f"Nguyễn Thị Hằng {k}-{i}", f"2021-08-{9 + d:02d}", "S1"
+                )
+                for i in range(2)
+                for d in range(2)
+            ]
+            load_roster(supervisor, station, lines)
+            stations.append(station)
+        return stations
+
+    return add
+
+
 @pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
 def test_changelist_loads_in_a_constant_number_of_queries(
-    admin_client, add_calls, django_assert_max_num_queries, model
+    admin_client, add_calls, add_stations, django_assert_max_num_queries, model
 ):
     url = admin_url(model, "changelist")
     counts = []
     for more in (1, 4):
         add_calls(more)
+        add_stations(more)
         with django_assert_max_num_queries(CHANGELIST_MAX_QUERIES[model]) as captured:
             response = admin_client.get(url)
         assert response.status_code == 200
@@ -91,8 +120,9 @@ def test_port_call_changelist_shows_each_calls_status(admin_client, add_calls, m
 
 
 @pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
-def test_change_page_of_every_model_loads(admin_client, add_calls, model):
+def test_change_page_of_every_model_loads(admin_client, add_calls, add_stations, model):
     add_calls(1)
+    add_stations(1)
     response = admin_client.get(admin_url(model, "change", model.objects.first().pk))
     assert response.status_code == 200
 
@@ -225,3 +255,72 @@ def test_people_outside_the_admin_role_are_kept_out(client, inspector):
     response = client.get(admin_url(ScreeningTest, "changelist"))
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+# --- KCS stations ------------------------------------------------------------------------
+
+
+def station_form(**overrides) -> dict:
+    data = {
+        "code": "KCS-CP-03",
+        "name": "Trạm KCS Mông Dương",
+        "wharf": "",
+        "supervisors": [],
+        "shifts-TOTAL_FORMS": "0",
+        "shifts-INITIAL_FORMS": "0",
+        "shifts-MIN_NUM_FORMS": "0",
+        "shifts-MAX_NUM_FORMS": "1000",
+    }
+    return data | overrides
+
+
+def test_a_station_saved_in_the_admin_without_shifts_gets_the_default_three(admin_client, cam_pha, supervisor):
+    page = admin_client.get(admin_url(KcsStation, "add")).content.decode()
+    assert "SelectFilter" in page or 'class="selectfilter"' in page
+    response = admin_client.post(
+        admin_url(KcsStation, "add"), station_form(wharf=cam_pha.pk, supervisors=[supervisor.pk])
+    )
+    assert response.status_code == 302
+    station = KcsStation.objects.get()
+    assert [(s.code, f"{s.starts_at:%H}-{s.ends_at:%H}") for s in station.shifts.all()] == [
+        ("S1", "06-14"),
+        ("S2", "14-22"),
+        ("S3", "22-06"),
+    ]
+    assert list(station.supervisors.all()) == [supervisor]
+
+
+def test_a_station_saved_with_its_own_shifts_keeps_them(admin_client, cam_pha):
+    form = station_form(wharf=cam_pha.pk) | {
+        "shifts-TOTAL_FORMS": "2",
+        "shifts-0-code": "N",
+        "shifts-0-name": "Ca ngày",
+        "shifts-0-starts_at": "07:00",
+        "shifts-0-ends_at": "19:00",
+        "shifts-1-code": "D",
+        "shifts-1-name": "Ca đêm",
+        "shifts-1-starts_at": "19:00",
+        "shifts-1-ends_at": "07:00",
+    }
+    assert admin_client.post(admin_url(KcsStation, "add"), form).status_code == 302
+    assert sorted(KcsStation.objects.get().shifts.values_list("code", flat=True)) == ["D", "N"]
+
+
+def test_the_administrator_deactivates_a_staff_member(admin_client, add_stations):
+    add_stations(1)
+    member = StaffMember.objects.select_related("person", "station").first()
+    response = admin_client.post(
+        admin_url(StaffMember, "change", member.pk),
+        {"station": member.station_id, "person": member.person_id, "active": ""},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert not member.active
+
+
+def test_the_administrator_cannot_edit_a_roster_entry(admin_client, add_stations):
+    add_stations(1)
+    entry = RosterEntry.objects.first()
+    assert admin_client.get(admin_url(RosterEntry, "add")).status_code == 403
+    assert admin_client.post(admin_url(RosterEntry, "delete", entry.pk), {"post": "yes"}).status_code == 403
+    assert RosterEntry.objects.filter(pk=entry.pk).exists()

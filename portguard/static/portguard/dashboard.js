@@ -21,6 +21,7 @@
 
   var calls = new Map(); // port call id -> summary, as in the snapshot
   var wharves = new Map(); // wharf code -> {code, name, locality}
+  var overdue = []; // overdue KCS staff tests, as in the snapshot, oldest first
   var socket = null;
   var retryTimer = null;
   var attempt = 0;
@@ -57,6 +58,12 @@
   function dateTime(value) {
     var p = parts(value);
     return p.hour + ":" + p.minute + " " + p.day + "/" + p.month + "/" + p.year;
+  }
+
+  // "H:i d/m", for times within the last few days.
+  function shortDateTime(value) {
+    var p = parts(value);
+    return p.hour + ":" + p.minute + " " + p.day + "/" + p.month;
   }
 
   function clock(value) {
@@ -180,6 +187,9 @@
           fill(text.handoverSuspended, { vessel: vesselOf(message.port_call), reason: message.reason })
         );
         break;
+      case "staff.overdue":
+        staffOverdue(message);
+        break;
       default:
         break;
     }
@@ -195,7 +205,9 @@
     snapshot.port_calls.forEach(function (call) {
       calls.set(call.id, call);
     });
+    overdue = snapshot.overdue_staff || [];
     render();
+    renderOverdue();
     if (synced) {
       addFeed("info", text.resynced);
     }
@@ -225,6 +237,36 @@
         })
       );
     }
+  }
+
+  function overdueKey(entry) {
+    return [entry.wharf, entry.id_number, entry.kind, entry.due_by].join("|");
+  }
+
+  // The periodic check (manage.py check_overdue) sends a wharf's whole list: it replaces
+  // that wharf's entries, and only the tests newly overdue go to the feed.
+  function staffOverdue(message) {
+    var known = new Set(overdue.map(overdueKey));
+    overdue = overdue
+      .filter(function (entry) {
+        return entry.wharf !== message.wharf;
+      })
+      .concat(message.overdue_staff)
+      .sort(function (a, b) {
+        return new Date(a.due_by) - new Date(b.due_by);
+      });
+    renderOverdue();
+    if (!overdueList) {
+      return;
+    }
+    message.overdue_staff.forEach(function (entry) {
+      if (!known.has(overdueKey(entry))) {
+        addFeed(
+          "overdue",
+          fill(text.staffOverdue, { name: entry.full_name, station: entry.station, what: overdueWhat(entry) })
+        );
+      }
+    });
   }
 
   // --- Rendering ----------------------------------------------------------------------
@@ -387,6 +429,37 @@
         flash(node);
       }
     });
+  }
+
+  var overdueList = root.querySelector("[data-overdue-list]");
+  var overdueTemplate = root.querySelector("template[data-overdue-template]");
+
+  function overdueWhat(entry) {
+    var date = entry.date.split("-");
+    var day = date[2] + "/" + date[1];
+    if (entry.kind !== "rapid") {
+      return "■ RT-PCR " + day;
+    }
+    return fill(text.overdueRapid, { shift: entry.shift, day: day });
+  }
+
+  function renderOverdue() {
+    if (!overdueList) {
+      return; // the province overview lists no staff
+    }
+    overdueList.textContent = "";
+    overdue.forEach(function (entry) {
+      var node = overdueTemplate.content.firstElementChild.cloneNode(true);
+      node.setAttribute("data-overdue", entry.id_number);
+      setField(node, "full_name", entry.full_name);
+      setField(node, "id_number", entry.id_number);
+      setField(node, "station", entry.station);
+      setField(node, "what", overdueWhat(entry));
+      setField(node, "due_by", shortDateTime(entry.due_by)).setAttribute("datetime", entry.due_by);
+      overdueList.appendChild(node);
+    });
+    root.querySelector("[data-overdue-empty]").hidden = overdue.length > 0;
+    setTotal("overdue", overdue.length);
   }
 
   // --- The event feed -----------------------------------------------------------------

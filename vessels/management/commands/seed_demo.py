@@ -8,7 +8,8 @@ from portguard.roles import ROLE_LABELS
 
 class Command(BaseCommand):
     help = (
-        "Load the demo data (wharves from Cẩm Phả to Đông Triều, vessels, crews, tests, one user per role). "
+        "Load the demo data (wharves from Cẩm Phả to Đông Triều, vessels, crews, tests, a KCS station at each "
+        "wharf with staff, two weeks of roster and their tests, one user per role). "
         "Idempotent: what is already there is left alone. The password of the users it creates comes from "
         f"DEMO_PASSWORD (default {demo.DEFAULT_PASSWORD!r})."
     )
@@ -19,6 +20,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Wharves: {report.wharves_created} new, vessels: {report.vessels_created} new, "
             f"port calls: {report.port_calls_created} new, {report.port_calls_skipped} already there."
+        )
+        self.stdout.write(
+            f"KCS stations: {report.stations_created} new, {report.stations_rostered} given staff, "
+            f"two weeks of roster and tests, {report.stations_skipped} already rostered."
         )
         self.stdout.write("Demo users:")
         width = max(len(entry.user.get_username()) for entry in report.users)

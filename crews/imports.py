@@ -1,0 +1,768 @@
+"""Uploads of crew lists and lab results (CSV or XLSX), all or nothing.
+
+pandas stays at this edge: a file is read with every cell as text and handed on as
+plain rows numbered as a person sees them in the spreadsheet (header = row 1). Every
+row is checked before anything is saved; a file with any bad row is refused whole with
+each problem (row, column, message), and a good file is saved in one transaction
+through the same domain functions as the pages and the API.
+"""
+
+import io
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from portguard.domain import DomainError, InvalidFile
+from vessels.clearance import fold_place
+from vessels.models import PortCall
+from vessels.services import (
+    announce_port_call,
+    lock_port_call,
+    require_perm,
+    require_wharf_in_scope,
+    sees_all_wharves,
+    suspend_active_handover,
+    visible_wharves,
+)
+
+from .choices import CrewRole, IdKind, TestKind, TestResult
+from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
+from .roster_io import _is_xlsx, _read_csv, _read_xlsx, problem, to_csv
+from .services import PersonData, TestData, record_tests, resolve_people
+from .stations import parse_day, visible_stations
+
+Rows = list[tuple[int, dict[str, str]]]
+
+
+# --- Reading a file ------------------------------------------------------------------
+
+
+def header_key(text: str) -> str:
+    """``"Họ và tên"`` → ``"ho_va_ten"``: how a header cell is matched to a column."""
+    return re.sub(r"[\s\-/.]+", "_", fold_place(str(text))).strip("_")
+
+
+def max_bytes() -> int:
+    return settings.PORTGUARD_UPLOAD_MAX_MB * 1024 * 1024
+
+
+def read_upload(
+    upload: IO[bytes],
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    aliases: Mapping[str, str] | None = None,
+) -> Rows:
+    """The non-blank rows of a CSV or XLSX file as ``(row number, {column: text})`` for
+    the ``required`` and ``optional`` columns (an optional column missing from the file
+    reads as empty text). Header cells are matched without case or diacritics, and
+    through ``aliases`` (``{"rank": "role"}``). Raises ``InvalidFile`` when the file is
+    too large, unreadable, lacks a column, has no rows or too many."""
+    limit = max_bytes()
+    size = getattr(upload, "size", None)
+    data = b"" if size is not None and size > limit else upload.read(limit + 1)
+    if (size is not None and size > limit) or len(data) > limit:
+        raise InvalidFile(
+            _("The file is larger than %(mb)d MB.") % {"mb": settings.PORTGUARD_UPLOAD_MAX_MB},
+            [problem(1, "", _("Split the file into smaller ones."))],
+        )
+    if not data.strip():
+        raise InvalidFile(
+            _("The file is empty."), [problem(1, "", _("Expected a header row: %s.") % ", ".join(required))]
+        )
+    name = (getattr(upload, "name", "") or "").lower()
+    frame = _read_xlsx(data) if _is_xlsx(name, data) else _read_csv(name, data)
+    cells = frame.to_numpy(dtype=object).tolist()
+    aliases = aliases or {}
+    header = [aliases.get(header_key(cell), header_key(cell)) for cell in cells[0]] if cells else []
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InvalidFile(
+            _("The file lacks the columns %(columns)s.") % {"columns": ", ".join(missing)},
+            [problem(1, column, _("Missing column.")) for column in missing],
+        )
+    if len(cells) - 1 > settings.PORTGUARD_UPLOAD_MAX_ROWS:
+        raise InvalidFile(
+            _("The file has more than %(max)d rows.") % {"max": settings.PORTGUARD_UPLOAD_MAX_ROWS},
+            [problem(settings.PORTGUARD_UPLOAD_MAX_ROWS + 2, "", _("Split the file into smaller ones."))],
+        )
+    positions = {c: header.index(c) for c in (*required, *optional) if c in header}
+    absent = {c: "" for c in optional if c not in positions}
+    rows: Rows = []
+    for number, line in enumerate(cells[1:], start=2):
+        values = {c: str(line[p]).strip() for c, p in positions.items()}
+        if any(values.values()):
+            rows.append((number, {**values, **absent}))
+    if not rows:
+        raise InvalidFile(_("The file has no rows under its header."), [problem(2, "", _("No rows."))])
+    return rows
+
+
+def refuse(problems: list[dict], columns: Sequence[str], message: Callable[[int], str]) -> None:
+    """Raise ``InvalidFile`` with every problem, by row then column, if there is any;
+    ``message`` says how many there are."""
+    if not problems:
+        return
+    order = {c: i for i, c in enumerate(columns)}
+    problems.sort(key=lambda p: (p["row"], order.get(p["column"], len(order))))
+    raise InvalidFile(message(len(problems)), problems)
+
+
+def _choice(words: Mapping[str, str], value: str) -> str | None:
+    """The choice a cell names, whatever its case, diacritics, spaces or underscores."""
+    return words.get(_folded(value))
+
+
+@lru_cache(maxsize=1024)
+def _folded(value: str) -> str:
+    # Cached: a file of thousands of rows repeats the same few words.
+    return re.sub(r"[\s_\-]+", " ", fold_place(value)).strip()
+
+
+def template_xlsx(
+    columns: Sequence[str], sheet: str, guide: Sequence[Sequence[str]], text_columns: Iterable[str]
+) -> bytes:
+    """An empty sheet with the header, the ``text_columns`` formatted as text (so Excel
+    keeps an ID's leading zeros), and a second sheet that explains each column."""
+    book = Workbook()
+    first = book.active
+    first.title = sheet[:31]
+    first.append(list(columns))
+    for position, column in enumerate(columns, start=1):
+        letter = first.cell(1, position).column_letter
+        first.cell(1, position).font = Font(bold=True)
+        first.column_dimensions[letter].width = max(len(column) + 4, 16)
+        if column in text_columns:
+            for row in range(2, 502):
+                first.cell(row, position).number_format = "@"
+    notes = book.create_sheet(_("Guide")[:31])
+    notes.append([_("Column"), _("Required"), _("What to write")])
+    for line in guide:
+        notes.append(list(line))
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 100
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- Crew lists (IMO FAL Form 5) -----------------------------------------------------
+
+CREW_COLUMNS = ("full_name", "role", "nationality", "date_of_birth", "id_kind", "id_number")
+CREW_REQUIRED = ("full_name", "role", "id_number")
+CREW_ALIASES = {
+    "name": "full_name",
+    "ho_ten": "full_name",
+    "ho_va_ten": "full_name",
+    "rank": "role",
+    "rank_or_rating": "role",
+    "chuc_danh": "role",
+    "vai_tro": "role",
+    "quoc_tich": "nationality",
+    "dob": "date_of_birth",
+    "ngay_sinh": "date_of_birth",
+    "document_kind": "id_kind",
+    "id_type": "id_kind",
+    "loai_giay_to": "id_kind",
+    "document_number": "id_number",
+    "so_giay_to": "id_number",
+}
+ROLE_WORDS = {
+    "captain": CrewRole.CAPTAIN,
+    "master": CrewRole.CAPTAIN,
+    "thuyen truong": CrewRole.CAPTAIN,
+    "crew": CrewRole.CREW,
+    "crew member": CrewRole.CREW,
+    "thuyen vien": CrewRole.CREW,
+    "worker": CrewRole.WORKER,
+    "nguoi lao dong": CrewRole.WORKER,
+}
+ID_KIND_WORDS = {
+    "cccd": IdKind.CCCD,
+    "can cuoc cong dan": IdKind.CCCD,
+    "cmnd": IdKind.CMND,
+    "chung minh nhan dan": IdKind.CMND,
+    "passport": IdKind.PASSPORT,
+    "ho chieu": IdKind.PASSPORT,
+}
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def crew_guide() -> list[tuple[str, str, str]]:
+    yes, no = _("yes"), _("no")
+    return [
+        ("full_name", yes, _("Full name with diacritics, for example Nguyễn Văn Hùng.")),
+        ("role", yes, _("captain, crew or worker (thuyền trưởng, thuyền viên, người lao động).")),
+        ("nationality", no, _("For example Việt Nam (the default).")),
+        ("date_of_birth", no, _("For example 1981-04-02 or 02/04/1981.")),
+        ("id_kind", no, _("cccd, cmnd or passport; told by the number's shape when empty.")),
+        ("id_number", yes, _("12-digit CCCD, 9-digit CMND or passport number, with its leading zeros.")),
+    ]
+
+
+def crew_template(fmt: str) -> bytes:
+    """The crew list template, as a CSV or XLSX file with the header only."""
+    if fmt == "csv":
+        return to_csv([], CREW_COLUMNS)
+    return template_xlsx(CREW_COLUMNS, "crew", crew_guide(), text_columns={"id_number", "date_of_birth"})
+
+
+def crew_list_problems(count: int) -> str:
+    return ngettext(
+        "The crew list has %(count)d problem; nothing was saved.",
+        "The crew list has %(count)d problems; nothing was saved.",
+        count,
+    ) % {"count": count}
+
+
+@dataclass
+class CrewLine:
+    row: int
+    person: PersonData
+    key: tuple[str, str]
+
+
+def check_crew_rows(rows: Rows, on_manifest: set[tuple[str, str]], today: date) -> tuple[list[CrewLine], list[dict]]:
+    """Each row as a person to put on the manifest, and every problem found; no queries.
+
+    ``on_manifest`` holds the ``(id_kind, id_number)`` of the people already on it."""
+    problems: list[dict] = []
+    lines: list[CrewLine] = []
+    first_row: dict[tuple[str, str], int] = {}
+    max_name = Person._meta.get_field("full_name").max_length
+    max_nationality = Person._meta.get_field("nationality").max_length
+    for number, cells in rows:
+        bad = len(problems)
+
+        def add(column: str, message: str, number=number) -> None:
+            problems.append(problem(number, column, message))
+
+        for column in CREW_REQUIRED:
+            if not cells[column]:
+                add(column, _("This cell is empty."))
+        if len(cells["full_name"]) > max_name:
+            add("full_name", _("This name is too long."))
+        role = _choice(ROLE_WORDS, cells["role"]) if cells["role"] else None
+        if cells["role"] and role is None:
+            add("role", _("%(value)s is not a role: write captain, crew or worker.") % {"value": cells["role"]})
+        given_kind = _choice(ID_KIND_WORDS, cells["id_kind"]) if cells["id_kind"] else ""
+        if given_kind is None:
+            add(
+                "id_kind",
+                _("%(value)s is not a document kind: write cccd, cmnd or passport.") % {"value": cells["id_kind"]},
+            )
+        id_number = normalise_id_number(cells["id_number"])
+        kind = id_kind_of(id_number) if id_number else None
+        if id_number and kind is None:
+            add(
+                "id_number",
+                _("%(value)s is not a 12-digit CCCD, a 9-digit CMND or a passport number.")
+                % {"value": cells["id_number"]},
+            )
+        elif kind and given_kind and given_kind != kind:
+            add("id_kind", _("This number does not fit the document kind given."))
+        born = None
+        if cells["date_of_birth"]:
+            born = parse_day(cells["date_of_birth"])
+            if born is None:
+                add(
+                    "date_of_birth",
+                    _("%(value)s is not a date such as 1981-04-02 or 02/04/1981.") % {"value": cells["date_of_birth"]},
+                )
+            elif not EARLIEST_BIRTH <= born <= today:
+                add("date_of_birth", _("This date of birth is not possible."))
+        if len(cells["nationality"]) > max_nationality:
+            add("nationality", _("This nationality is too long."))
+        key = (kind, id_number) if kind else None
+        if key is not None and key in first_row:
+            add("id_number", _("The same person as row %(row)d.") % {"row": first_row[key]})
+        elif key is not None:
+            first_row[key] = number
+            if key in on_manifest:
+                add("id_number", _("%(n)s is already on the manifest.") % {"n": id_number})
+        if len(problems) == bad:
+            person = PersonData(
+                id_number=id_number,
+                id_kind=kind,
+                full_name=cells["full_name"],
+                date_of_birth=born,
+                role=role,
+                nationality=cells["nationality"],
+            )
+            lines.append(CrewLine(number, person, key))
+    return lines, problems
+
+
+def load_crew_list(user, port_call_id: int, upload: IO[bytes], now: datetime | None = None) -> list[CrewMember]:
+    """Put everyone on an uploaded crew list on the port call's manifest, or no one.
+
+    People already registered are matched by their document and keep their record;
+    new ones are created. Someone already on the manifest makes a bad row. As with
+    ``add_crew_member``, the newcomers block handover until tested, and a handover
+    already approved is suspended, since it did not cover them.
+    """
+    require_perm(user, "crews.add_crewmember", _("You may not change crew manifests."))
+    call = PortCall.objects.select_related("wharf", "vessel").filter(pk=port_call_id).first()
+    if call is None:
+        raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
+    require_wharf_in_scope(user, call.wharf)
+    if call.departed_at is not None:
+        raise DomainError(_("The vessel has departed."), code="departed")
+    now = now or timezone.now()
+    rows = read_upload(upload, CREW_REQUIRED, CREW_COLUMNS, CREW_ALIASES)
+    lines, problems = check_crew_rows(rows, _manifest_keys(call), timezone.localtime(now).date())
+    refuse(problems, CREW_COLUMNS, crew_list_problems)
+    with transaction.atomic():
+        call = lock_port_call(call.pk)
+        if call.departed_at is not None:
+            raise DomainError(_("The vessel has departed."), code="departed")
+        # Someone may have been added by hand since the file was checked.
+        on_manifest = _manifest_keys(call)
+        refuse(
+            [
+                problem(line.row, "id_number", _("%(n)s is already on the manifest.") % {"n": line.key[1]})
+                for line in lines
+                if line.key in on_manifest
+            ],
+            CREW_COLUMNS,
+            crew_list_problems,
+        )
+        people = resolve_people([line.person for line in lines], field="crew")
+        members = CrewMember.objects.bulk_create(
+            CrewMember(port_call=call, person=person, role=line.person.role, added_by=user)
+            for person, line in zip(people, lines, strict=True)
+        )
+        names = ", ".join(person.full_name for person in people)
+        suspend_active_handover(call, _("%(names)s added to the crew after approval.") % {"names": names}, now)
+        announce_port_call(call)
+    return members
+
+
+def _manifest_keys(call: PortCall) -> set[tuple[str, str]]:
+    return set(
+        CrewMember.objects.filter(port_call=call, removed_at__isnull=True).values_list(
+            "person__id_kind", "person__id_number"
+        )
+    )
+
+
+# --- Lab results, with pooled RT-PCR --------------------------------------------------
+
+LAB_COLUMNS = ("id_number", "kind", "sampled_at", "result", "pool_id", "sample_id", "lab", "port_call", "kit_lot")
+LAB_REQUIRED = ("id_number", "kind", "sampled_at", "result")
+LAB_ALIASES = {
+    "so_giay_to": "id_number",
+    "loai_xet_nghiem": "kind",
+    "test_kind": "kind",
+    "sample_time": "sampled_at",
+    "thoi_gian_lay_mau": "sampled_at",
+    "ket_qua": "result",
+    "pool": "pool_id",
+    "ma_mau_gop": "pool_id",
+    "ma_mau": "sample_id",
+    "laboratory": "lab",
+    "phong_xet_nghiem": "lab",
+}
+KIND_WORDS = {
+    "rapid": TestKind.RAPID,
+    "test nhanh": TestKind.RAPID,
+    "rt pcr": TestKind.RT_PCR,
+    "pcr": TestKind.RT_PCR,
+    "rt pcr pooled": TestKind.RT_PCR_POOLED,
+    "pooled rt pcr": TestKind.RT_PCR_POOLED,
+    "rt pcr gop": TestKind.RT_PCR_POOLED,
+    "pcr gop": TestKind.RT_PCR_POOLED,
+}
+RESULT_WORDS = {
+    "negative": TestResult.NEGATIVE,
+    "am tinh": TestResult.NEGATIVE,
+    "positive": TestResult.POSITIVE,
+    "duong tinh": TestResult.POSITIVE,
+    "pending": TestResult.PENDING,
+    "cho ket qua": TestResult.PENDING,
+    "invalid": TestResult.INVALID,
+    "khong hop le": TestResult.INVALID,
+}
+# What each member of a pool is recorded as, from the pool's result: a positive pool
+# says only that someone in it is positive, so each member awaits an individual retest.
+POOL_MEMBER_RESULT = {
+    TestResult.NEGATIVE: TestResult.NEGATIVE,
+    TestResult.POSITIVE: TestResult.PENDING,
+    TestResult.PENDING: TestResult.PENDING,
+    TestResult.INVALID: TestResult.INVALID,
+}
+_LOCAL_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M")
+
+
+def parse_sample_time(text: str, tz) -> datetime | str:
+    """A sample time, or why it is not one. ISO 8601 must carry its offset
+    (``2021-08-12T09:05+07:00``); ``12/08/2021 09:05`` and a spreadsheet's date-time
+    cell (``2021-08-12 09:05:00``), which never carry one, are local time in ``tz``."""
+    text = re.sub(r"\s+", " ", text.strip())
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None and timezone.is_aware(moment):
+        return moment
+    if moment is not None and "T" in text.upper():
+        return _("%(value)s has no time zone: write it as 2021-08-12T09:05+07:00 or 12/08/2021 09:05.") % {
+            "value": text
+        }
+    if moment is None:
+        for pattern in _LOCAL_FORMATS:
+            try:
+                moment = datetime.strptime(text, pattern)  # noqa: DTZ007 - made aware just below
+                break
+            except ValueError:
+                continue
+    if moment is None or (len(text) <= 10 and moment.hour == moment.minute == 0):
+        return _("%(value)s is not a sample time such as 12/08/2021 09:05 or 2021-08-12T09:05+07:00.") % {"value": text}
+    return moment.replace(tzinfo=tz)
+
+
+@dataclass
+class LabLine:
+    """One good row, resolved: who, which test, and what it is recorded for."""
+
+    row: int
+    person: Person
+    kind: str
+    sampled_at: datetime
+    result: str
+    pool_id: str
+    lab: str
+    kit_lot: str
+    port_call: PortCall | None = None
+    station: KcsStation | None = None
+
+
+@dataclass
+class Retest:
+    """A member of a positive pool: recorded pending, to be tested on their own."""
+
+    row: int
+    id_number: str
+    full_name: str
+    pool_id: str
+    port_call: int | None
+
+
+@dataclass
+class LabUpload:
+    tests: list
+    retest: list[Retest]
+
+
+def results_file_problems(count: int) -> str:
+    return ngettext(
+        "The results file has %(count)d problem; nothing was saved.",
+        "The results file has %(count)d problems; nothing was saved.",
+        count,
+    ) % {"count": count}
+
+
+def lab_guide() -> list[tuple[str, str, str]]:
+    yes, no = _("yes"), _("no")
+    return [
+        ("id_number", yes, _("12-digit CCCD, 9-digit CMND or passport number of a registered person.")),
+        ("kind", yes, _("rapid, rt_pcr or rt_pcr_pooled.")),
+        ("sampled_at", yes, _("12/08/2021 09:05 (Vietnam time) or 2021-08-12T09:05+07:00.")),
+        ("result", yes, _("negative, positive, pending or invalid (âm tính, dương tính…).")),
+        (
+            "pool_id",
+            _("for pools"),
+            _("The pool of a pooled sample: one row per person, all with the pool's result (at most %(n)d a pool).")
+            % {"n": settings.PORTGUARD_POOL_SIZE},
+        ),
+        ("sample_id", no, _("The lab's own sample ID.")),
+        ("lab", no, _("The laboratory's name.")),
+        ("port_call", no, _("The port call number; by default the open port call the person is on.")),
+        ("kit_lot", no, _("The kit lot.")),
+    ]
+
+
+def lab_template(fmt: str) -> bytes:
+    if fmt == "csv":
+        return to_csv([], LAB_COLUMNS)
+    return template_xlsx(LAB_COLUMNS, "results", lab_guide(), text_columns={"id_number", "sampled_at", "pool_id"})
+
+
+@dataclass
+class _Known:
+    """What the rows refer to, loaded in a constant number of queries."""
+
+    people: dict[tuple[str, str], Person]
+    calls: dict[int, PortCall]
+    on_board: dict[int, list[tuple[datetime, int]]]
+    manifests: set[tuple[int, int]]
+    stations: dict[int, KcsStation]
+    recorded: set[tuple[int, str, datetime, str]]
+    visible_wharves: set[int] | None
+    times: dict[str, datetime | str]
+
+
+def _load_known(user, rows: Rows) -> _Known:
+    numbers = {normalise_id_number(cells["id_number"]) for _row, cells in rows}
+    # Only what a result needs of a person: thousands of rows name thousands of people.
+    found = Person.objects.filter(id_number__in=numbers).only("id", "id_kind", "id_number", "full_name")
+    people = {(p.id_kind, p.id_number): p for p in found}
+    person_ids = [p.pk for p in people.values()]
+    given_calls = {int(c["port_call"]) for _r, c in rows if c["port_call"].isdigit() and len(c["port_call"]) < 12}
+    manifests = set(
+        CrewMember.objects.filter(removed_at__isnull=True, person_id__in=person_ids)
+        .filter(Q(port_call__departed_at__isnull=True) | Q(port_call_id__in=given_calls))
+        .values_list("port_call_id", "person_id")
+    )
+    calls = {
+        c.pk: c
+        for c in PortCall.objects.filter(pk__in=given_calls | {call_id for call_id, _p in manifests}).select_related(
+            "vessel", "wharf"
+        )
+    }
+    on_board: dict[int, list[tuple[datetime, int]]] = {}
+    for call_id, person_id in manifests:
+        call = calls[call_id]
+        if call.departed_at is None:
+            on_board.setdefault(person_id, []).append((call.arrived_at, call_id))
+    stations: dict[int, KcsStation] = {}
+    for member in (
+        StaffMember.objects.filter(person_id__in=person_ids, active=True, station__in=visible_stations(user))
+        .select_related("station__wharf")
+        .order_by("station__code")
+    ):
+        stations.setdefault(member.person_id, member.station)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    times = {text: parse_sample_time(text, tz) for text in {c["sampled_at"] for _r, c in rows}}
+    moments = [t for t in times.values() if isinstance(t, datetime)]
+    recorded = set()
+    if moments and person_ids:
+        recorded = set(
+            ScreeningTest.objects.filter(
+                person_id__in=person_ids,
+                sampled_at__gte=min(moments),
+                sampled_at__lte=max(moments),
+                superseded_by__isnull=True,
+            ).values_list("person_id", "kind", "sampled_at", "result")
+        )
+    wharves = None if sees_all_wharves(user) else set(visible_wharves(user).values_list("pk", flat=True))
+    return _Known(people, calls, on_board, manifests, stations, recorded, wharves, times)
+
+
+def check_lab_rows(rows: Rows, known: _Known, now: datetime) -> tuple[list[LabLine], list[dict]]:
+    """Each row resolved to a person and what the result is for, and every problem:
+    no queries. Pools are checked whole once every row has been read."""
+    problems: list[dict] = []
+    lines: list[LabLine] = []
+    skew = timedelta(minutes=settings.PORTGUARD_CLOCK_SKEW_MINUTES)
+    seen: dict[tuple, int] = {}
+    pools: dict[str, list[tuple[int, str, int]]] = {}
+    lengths = {"pool_id": 60, "sample_id": 60, "lab": 200, "kit_lot": 60}
+    for number, cells in rows:
+        bad = len(problems)
+
+        def add(column: str, message: str, number=number) -> None:
+            problems.append(problem(number, column, message))
+
+        for column in LAB_REQUIRED:
+            if not cells[column]:
+                add(column, _("This cell is empty."))
+        for column, limit in lengths.items():
+            if len(cells[column]) > limit:
+                add(column, _("This is longer than %(n)d characters.") % {"n": limit})
+        person = None
+        id_number = normalise_id_number(cells["id_number"])
+        kind_of_id = id_kind_of(id_number) if id_number else None
+        if id_number and kind_of_id is None:
+            add(
+                "id_number",
+                _("%(value)s is not a 12-digit CCCD, a 9-digit CMND or a passport number.")
+                % {"value": cells["id_number"]},
+            )
+        elif kind_of_id:
+            person = known.people.get((kind_of_id, id_number))
+            if person is None:
+                add("id_number", _("Nobody with ID number %(n)s is registered.") % {"n": id_number})
+        kind = _choice(KIND_WORDS, cells["kind"]) if cells["kind"] else None
+        if cells["kind"] and kind is None:
+            add(
+                "kind",
+                _("%(value)s is not a kind of test: write rapid, rt_pcr or rt_pcr_pooled.") % {"value": cells["kind"]},
+            )
+        result = _choice(RESULT_WORDS, cells["result"]) if cells["result"] else None
+        if cells["result"] and result is None:
+            add(
+                "result",
+                _("%(value)s is not a result: write negative, positive, pending or invalid.")
+                % {"value": cells["result"]},
+            )
+        sampled_at = None
+        if cells["sampled_at"]:
+            parsed = known.times[cells["sampled_at"]]
+            if isinstance(parsed, str):
+                add("sampled_at", parsed)
+            elif parsed > now + skew:
+                add("sampled_at", _("This time is in the future."))
+            else:
+                sampled_at = parsed
+        pool_id = cells["pool_id"]
+        if kind == TestKind.RT_PCR_POOLED and not pool_id:
+            add("pool_id", _("A pooled sample needs the pool's ID."))
+        call, station = None, None
+        if person is not None and sampled_at is not None:
+            call, station = _destination(person, sampled_at, cells["port_call"], known, add)
+        if len(problems) > bad:
+            continue
+        key = (person.pk, kind, sampled_at)
+        if key in seen:
+            add("id_number", _("Same person, kind and sample time as row %(row)d.") % {"row": seen[key]})
+            continue
+        seen[key] = number
+        if kind == TestKind.RT_PCR_POOLED:
+            pools.setdefault(pool_id, []).append((number, result, person.pk))
+            recorded_as = POOL_MEMBER_RESULT[result]
+        else:
+            recorded_as = result
+        if (person.pk, kind, sampled_at, recorded_as) in known.recorded:
+            add("result", _("This result was already recorded."))
+            continue
+        lines.append(
+            LabLine(
+                row=number,
+                person=person,
+                kind=kind,
+                sampled_at=sampled_at,
+                result=result,
+                pool_id=pool_id or cells["sample_id"],
+                lab=cells["lab"],
+                kit_lot=cells["kit_lot"],
+                port_call=call,
+                station=station,
+            )
+        )
+    problems += _pool_problems(pools)
+    return lines, problems
+
+
+def _destination(person: Person, sampled_at: datetime, given: str, known: _Known, add):
+    """The port call (or, for KCS staff, the station) a result is recorded for."""
+    if given:
+        call = known.calls.get(int(given)) if given.isdigit() and len(given) < 12 else None
+        if call is None or (known.visible_wharves is not None and call.wharf_id not in known.visible_wharves):
+            add("port_call", _("Unknown port call %(value)s.") % {"value": given})
+        elif (call.pk, person.pk) not in known.manifests:
+            add("id_number", _("%(name)s is not on this port call's manifest.") % {"name": person.full_name})
+        elif call.departed_at is not None:
+            add("port_call", _("The vessel has departed."))
+        elif sampled_at < call.arrived_at:
+            add("sampled_at", _("The sample was taken before the vessel arrived."))
+        else:
+            return call, None
+        return None, None
+    arrivals = sorted((a, c) for a, c in known.on_board.get(person.pk, []) if a <= sampled_at)
+    if arrivals:
+        call = known.calls[arrivals[-1][1]]
+        if known.visible_wharves is None or call.wharf_id in known.visible_wharves:
+            return call, None
+        add(
+            "id_number",
+            _("%(name)s is on a port call at wharf %(code)s, which you are not assigned to.")
+            % {"name": person.full_name, "code": call.wharf.code},
+        )
+        return None, None
+    station = known.stations.get(person.pk)
+    if station is not None:
+        return None, station
+    add(
+        "id_number",
+        _("%(name)s was on no open port call at that time and is on the staff of no KCS station you may see.")
+        % {"name": person.full_name},
+    )
+    return None, None
+
+
+def _pool_problems(pools: dict[str, list[tuple[int, str, int]]]) -> list[dict]:
+    problems = []
+    limit = settings.PORTGUARD_POOL_SIZE
+    for pool_id, members in pools.items():
+        first_row, first_result, _person = members[0]
+        for index, (row, result, _person) in enumerate(members):
+            if index >= limit:
+                problems.append(
+                    problem(
+                        row,
+                        "pool_id",
+                        _("Pool %(pool)s has %(count)d samples; a pool holds at most %(max)d.")
+                        % {"pool": pool_id, "count": len(members), "max": limit},
+                    )
+                )
+            if result != first_result:
+                problems.append(
+                    problem(
+                        row,
+                        "result",
+                        _("Pool %(pool)s is %(result)s on row %(row)d: every row of a pool has the pool's result.")
+                        % {"pool": pool_id, "result": first_result, "row": first_row},
+                    )
+                )
+    return problems
+
+
+def load_lab_results(user, upload: IO[bytes], now: datetime | None = None) -> LabUpload:
+    """Record a lab's results from an uploaded file, all or none, in one ``record_tests``.
+
+    Each row names a registered person; the result is recorded for the port call given,
+    or else the open port call the person was on when sampled, or else (KCS staff) their
+    station. Pooled RT-PCR rows sharing a ``pool_id`` are one pool: a negative pool makes
+    every member negative, a positive one makes every member pending, to be retested
+    alone (listed in the answer). Queries do not grow with the number of rows.
+    """
+    require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
+    now = now or timezone.now()
+    rows = read_upload(upload, LAB_REQUIRED, LAB_COLUMNS, LAB_ALIASES)
+    lines, problems = check_lab_rows(rows, _load_known(user, rows), now)
+    refuse(problems, LAB_COLUMNS, results_file_problems)
+    retest = []
+    entries = []
+    for line in lines:
+        result = line.result
+        if line.kind == TestKind.RT_PCR_POOLED:
+            result = POOL_MEMBER_RESULT[line.result]
+            if line.result == TestResult.POSITIVE:
+                retest.append(
+                    Retest(
+                        line.row,
+                        line.person.id_number,
+                        line.person.full_name,
+                        line.pool_id,
+                        line.port_call.pk if line.port_call else None,
+                    )
+                )
+        entries.append(
+            TestData(
+                person=line.person,
+                kind=line.kind,
+                sampled_at=line.sampled_at,
+                result=result,
+                port_call=line.port_call,
+                kit_lot=line.kit_lot,
+                station=line.station,
+                pool_id=line.pool_id,
+                lab=line.lab,
+            )
+        )
+    tests = record_tests(user, entries, now=now)
+    return LabUpload(tests, retest)

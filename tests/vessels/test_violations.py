@@ -1,0 +1,312 @@
+"""Violations (rule R5): inspectors record them against a vessel, its owner or a person
+on board; the vessel page shows its history; more than one in 30 days flags a repeat
+offender on the dashboard card and the port call page."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from portguard.domain import DomainError, NotAllowed
+from tests.conftest import ARRIVAL, people_of
+from vessels import response
+from vessels.choices import ViolationKind, ViolationTarget
+from vessels.models import Vessel, Violation
+from vessels.response import ViolationData
+from vessels.services import clearance_of, repeat_offenders
+
+HOUR = timedelta(hours=1)
+NOW = ARRIVAL + 2 * HOUR
+
+
+def violation(call, kind=ViolationKind.NO_DECLARATION, at=ARRIVAL + HOUR, **fields) -> ViolationData:
+    return ViolationData(vessel=call.vessel, kind=kind, occurred_at=at, wharf=call.wharf, **fields)
+
+
+@pytest.fixture
+def call(make_call):
+    call = make_call(crew=3)
+    Vessel.objects.filter(pk=call.vessel_id).update(owner="Công ty TNHH Vận tải Hoàng Long")
+    call.vessel.refresh_from_db()
+    return call
+
+
+# --- Recording ---------------------------------------------------------------------------
+
+
+def test_inspector_records_a_violation_against_the_vessel_keeping_its_owner_then(call, inspector):
+    recorded = response.record_violation(
+        inspector, violation(call, note="Không khai báo y tế khi cập bến", fine_vnd=2_000_000), now=NOW
+    )
+    assert (recorded.recorded_by, recorded.wharf, recorded.against) == (inspector, call.wharf, ViolationTarget.VESSEL)
+    assert recorded.owner_name == "Công ty TNHH Vận tải Hoàng Long"
+    Vessel.objects.filter(pk=call.vessel_id).update(owner="Chủ mới")
+    recorded.refresh_from_db()
+    assert recorded.owner_name == "Công ty TNHH Vận tải Hoàng Long"
+
+
+def test_a_violation_against_the_owner_needs_a_known_owner(make_call, inspector):
+    call = make_call(crew=1)  # the vessel's owner is not on record
+    with pytest.raises(DomainError) as refused:
+        response.record_violation(inspector, violation(call, against=ViolationTarget.OWNER), now=NOW)
+    assert refused.value.field == "owner_name"
+    recorded = response.record_violation(
+        inspector, violation(call, against=ViolationTarget.OWNER, owner_name="Trần Văn Chủ"), now=NOW
+    )
+    assert recorded.owner_name == "Trần Văn Chủ"
+
+
+def test_a_violation_against_a_person_names_them(call, inspector):
+    person = people_of(call)[1]
+    with pytest.raises(DomainError) as refused:
+        response.record_violation(inspector, violation(call, against=ViolationTarget.PERSON), now=NOW)
+    assert refused.value.field == "id_number"
+    with pytest.raises(DomainError):
+        response.record_violation(inspector, violation(call, person=person), now=NOW)
+    recorded = response.record_violation(
+        inspector,
+        violation(call, ViolationKind.LEFT_VESSEL, against=ViolationTarget.PERSON, person=person),
+        now=NOW,
+    )
+    assert recorded.person == person
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "smuggling"}, "kind"),
+        ({"at": NOW + HOUR}, "occurred_at"),
+        ({"fine_vnd": -1}, "fine_vnd"),
+        ({"against": "crew"}, "against"),
+    ],
+)
+def test_a_bad_violation_is_refused_naming_the_field(call, inspector, fields, field):
+    with pytest.raises(DomainError) as refused:
+        response.record_violation(inspector, violation(call, **fields), now=NOW)
+    assert refused.value.field == field
+    assert not Violation.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["outsider", "authority", "health", "supervisor"])
+def test_only_an_inspector_of_the_wharf_records_a_violation(call, who, request):
+    with pytest.raises(NotAllowed):
+        response.record_violation(request.getfixturevalue(who), violation(call), now=NOW)
+    assert not Violation.objects.exists()
+
+
+# --- Repeat offenders --------------------------------------------------------------------
+
+
+def test_two_violations_in_30_days_make_the_vessel_a_repeat_offender(call, inspector):
+    response.record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=20)), now=NOW)
+    assert not clearance_of(call, now=NOW).repeat_offender
+    response.record_violation(inspector, violation(call, ViolationKind.REFUSED_TEST), now=NOW)
+    clearance = clearance_of(call, now=NOW)
+    assert clearance.repeat_vessel and clearance.repeat_offender
+    # Thirty days after the first, only one is left in the window.
+    assert not clearance_of(call, now=ARRIVAL - timedelta(days=20) + timedelta(days=30, minutes=1)).repeat_offender
+
+
+def test_violations_31_days_apart_do_not_make_a_repeat_offender(call, inspector):
+    response.record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=31)), now=NOW)
+    response.record_violation(inspector, violation(call), now=NOW)
+    assert not clearance_of(call, now=NOW).repeat_offender
+
+
+def test_a_person_with_two_violations_on_any_vessels_is_a_repeat_offender(call, make_call, inspector):
+    person = people_of(call)[2]
+    earlier = make_call(crew=1, arrived_at=ARRIVAL - timedelta(days=40))
+    response.record_violation(
+        inspector,
+        ViolationData(
+            vessel=earlier.vessel,
+            kind=ViolationKind.RESIDENT_CONTACT,
+            occurred_at=ARRIVAL - timedelta(days=5),
+            wharf=earlier.wharf,
+            against=ViolationTarget.PERSON,
+            person=person,
+        ),
+        now=NOW,
+    )
+    response.record_violation(
+        inspector, violation(call, ViolationKind.LEFT_VESSEL, against=ViolationTarget.PERSON, person=person), now=NOW
+    )
+    clearance = clearance_of(call, now=NOW)
+    assert [p.member.person for p in clearance.people if p.repeat_offender] == [person]
+    assert clearance.repeat_offender
+    assert not clearance.repeat_vessel  # one violation on this vessel only
+
+
+def test_repeat_offenders_are_found_in_one_query(call, make_call, inspector, django_assert_num_queries):
+    for _ in range(2):
+        response.record_violation(inspector, violation(call), now=NOW)
+    others = [make_call(crew=1) for _ in range(5)]
+    people = {p.pk for c in [call, *others] for p in people_of(c)}
+    with django_assert_num_queries(1):
+        vessels, people = repeat_offenders({c.vessel_id for c in [call, *others]}, people, NOW)
+    assert (vessels, people) == ({call.vessel_id}, set())
+
+
+def test_recording_a_violation_announces_the_vessels_open_call(
+    call, inspector, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response.record_violation(inspector, violation(call), now=NOW)
+        response.record_violation(inspector, violation(call), now=NOW)
+    assert [(e["type"], e["port_call"]["id"]) for e in sent] == [("port_call.updated", call.pk)] * 2
+    assert [e["port_call"]["repeat_offender"] for e in sent] == [False, True]
+
+
+# --- Shown on the dashboard card, the port call page and in the API ----------------------
+
+
+@pytest.fixture
+def repeat(call, inspector):
+    person = people_of(call)[1]
+    for kind in (ViolationKind.NO_DECLARATION, ViolationKind.REFUSED_TEST):
+        response.record_violation(
+            inspector, violation(call, kind, against=ViolationTarget.PERSON, person=person), now=NOW
+        )
+    return call
+
+
+def test_repeat_offender_flag_on_the_card_the_port_call_page_and_the_api(client, repeat, inspector, make_call):
+    clean = make_call(crew=1)
+    client.force_login(inspector)
+    with time_machine.travel(NOW, tick=False):
+        dashboard = client.get(reverse("wharf-dashboard", args=["CP-03"])).content.decode().split("<template")[0]
+        page = client.get(reverse("port-call", args=[repeat.pk])).content.decode()
+        clean_page = client.get(reverse("port-call", args=[clean.pk])).content.decode()
+        api = APIClient()
+        api.force_authenticate(inspector)
+        detail = api.get(f"/api/v1/port-calls/{repeat.pk}/").json()
+    assert dashboard.count('data-flag="repeat"') == 1
+    assert page.count('data-flag="repeat"') == 2  # the vessel's header and the person on the manifest
+    assert 'data-flag="repeat"' not in clean_page
+    assert detail["repeat_offender"] is True
+    flagged = [c["id_number"] for c in detail["crew"] if c["repeat_offender"]]
+    assert flagged == [people_of(repeat)[1].id_number]
+
+
+# --- The vessel page ---------------------------------------------------------------------
+
+
+def test_vessel_page_shows_its_history(client, repeat, health):
+    client.force_login(health)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(
+            reverse("vessel", args=[repeat.vessel.registration.lower().replace("-", " ")])
+        ).content.decode()
+    assert page.count("data-violation=") == 2
+    assert people_of(repeat)[1].full_name in page
+    assert 'data-flag="repeat"' in page
+    assert reverse("port-call", args=[repeat.pk]) in page
+    assert 'name="kind"' not in page  # health officers do not record violations
+
+
+def test_inspector_records_a_violation_from_the_vessel_page(client, call, inspector):
+    client.force_login(inspector)
+    url = reverse("vessel", args=[call.vessel.registration])
+    person = people_of(call)[0]
+    with time_machine.travel(NOW, tick=False):
+        assert 'name="kind"' in client.get(url).content.decode()
+        reply = client.post(
+            url,
+            {
+                "kind": ViolationKind.LEFT_VESSEL,
+                "against": ViolationTarget.PERSON,
+                "id_number": person.id_number,
+                "occurred_at": "2021-08-12T09:30",
+                "wharf": call.wharf_id,
+                "note": "Tự ý lên bờ",
+                "fine_vnd": "1500000",
+            },
+        )
+    assert reply.status_code == 302
+    recorded = Violation.objects.get()
+    assert (recorded.person, recorded.fine_vnd, recorded.note) == (person, 1_500_000, "Tự ý lên bờ")
+    assert recorded.occurred_at == ARRIVAL + timedelta(minutes=90)
+
+
+def test_an_unknown_person_on_the_vessel_page_names_the_field(client, call, inspector):
+    client.force_login(inspector)
+    with time_machine.travel(NOW, tick=False):
+        reply = client.post(
+            reverse("vessel", args=[call.vessel.registration]),
+            {
+                "kind": ViolationKind.OTHER,
+                "against": ViolationTarget.PERSON,
+                "id_number": "031999999999",
+                "occurred_at": "2021-08-12T09:30",
+                "wharf": call.wharf_id,
+            },
+        )
+    assert reply.status_code == 400
+    assert "031999999999" in reply.content.decode()
+    assert not Violation.objects.exists()
+
+
+def test_an_inspector_cannot_record_at_another_wharf_from_the_page(client, call, outsider):
+    client.force_login(outsider)
+    with time_machine.travel(NOW, tick=False):
+        reply = client.post(
+            reverse("vessel", args=[call.vessel.registration]),
+            {
+                "kind": ViolationKind.OTHER,
+                "against": "vessel",
+                "occurred_at": "2021-08-12T09:30",
+                "wharf": call.wharf_id,
+            },
+        )
+    assert reply.status_code == 400  # not one of their wharves
+    assert not Violation.objects.exists()
+
+
+def test_vessel_page_needs_the_right_to_see_vessels(client, call, supervisor, health):
+    client.force_login(supervisor)
+    assert client.get(reverse("vessel", args=[call.vessel.registration])).status_code == 403
+    client.force_login(health)
+    assert client.post(reverse("vessel", args=[call.vessel.registration]), {"kind": "other"}).status_code == 403
+    assert client.get(reverse("vessel", args=["QN-0000"])).status_code == 404
+
+
+VESSEL_PAGE_QUERIES = 11
+PORT_CALL_PAGE_QUERIES = 14
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_vessel_and_port_call_pages_run_a_fixed_number_of_queries(
+    client, call, inspector, count, django_assert_max_num_queries
+):
+    people = people_of(call)
+    for i in range(count):
+        person = people[i % len(people)]
+        response.record_violation(
+            inspector,
+            violation(call, against=ViolationTarget.PERSON, person=person, at=ARRIVAL + i * timedelta(minutes=1)),
+            now=NOW,
+        )
+    client.force_login(inspector)
+    with time_machine.travel(NOW, tick=False):
+        with django_assert_max_num_queries(VESSEL_PAGE_QUERIES):
+            page = client.get(reverse("vessel", args=[call.vessel.registration])).content.decode()
+        assert page.count("data-violation=") == count
+        with django_assert_max_num_queries(PORT_CALL_PAGE_QUERIES):
+            client.get(reverse("port-call", args=[call.pk]))
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_admin_shows_violations_read_only_in_a_fixed_number_of_queries(
+    client, django_user_model, call, inspector, count, django_assert_max_num_queries
+):
+    for _ in range(count):
+        response.record_violation(inspector, violation(call), now=NOW)
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+    with django_assert_max_num_queries(9):
+        assert client.get(reverse("admin:vessels_violation_changelist")).status_code == 200
+    assert client.get(reverse("admin:vessels_violation_add")).status_code == 403
