@@ -474,12 +474,22 @@ def station_schedule(station: KcsStation, start: date, days: int, now: datetime 
 
 
 def needs_attention(station: KcsStation, now: datetime | None = None) -> list[ScheduleEntry]:
-    """Who is overdue (first, oldest first) and who is due right now, judged over the
-    last RT-PCR interval: for the station page and its wharf's dashboard."""
+    """Who is overdue (first, oldest first) and who is due right now, over the last
+    RT-PCR interval: for the station page and its wharf's dashboard.
+
+    The RT-PCR days a plan picks depend on where its period starts, so this judges the
+    plans as they are printed, week by week from Monday: staff who followed the printed
+    schedule are never shown as overdue.
+    """
     now = now or timezone.now()
     r = rules()
     today = timezone.localtime(now, r.tz).date()
-    recent = station_schedule(station, today - timedelta(days=r.interval_days), r.interval_days + 1, now)
+    first = today - timedelta(days=r.interval_days)
+    recent = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= today:
+        recent += [e for e in station_schedule(station, monday, 7, now) if first <= e.planned.date <= today]
+        monday += timedelta(days=7)
     overdue = [e for e in recent if e.state == schedule.OVERDUE]
     due_now = [e for e in recent if e.state == schedule.DUE and e.planned.due_from <= now]
     return sorted(overdue, key=lambda e: e.planned.due_by) + sorted(due_now, key=lambda e: e.planned.due_by)

@@ -17,8 +17,8 @@ from tests.crews.conftest import START, csv_file, staff_id, staff_name
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 11/08/2021 10:00
 HEADER = "id_number,full_name,date,shift\n"
-STATION_PAGE_QUERIES = 17
-STATION_LIST_QUERIES = 11
+STATION_PAGE_QUERIES = 22
+STATION_LIST_QUERIES = 16
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from tests.crews.conftest import START, roster_lines, staff_id
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 # Per KCS station at the wharves shown, on top of the dashboard's own queries.
-QUERIES_PER_STATION = 5
+QUERIES_PER_STATION = 10  # at most two printed weeks, five queries each
 
 
 @pytest.fixture(autouse=True)
