@@ -67,10 +67,15 @@ test-production: install system-packages
 		echo "== PostgreSQL + Redis not reachable: production-shape pass skipped (it is required under CI)"; \
 	fi
 
-test: lint check
-	@echo "== Test pass on the embedded default (SQLite + in-memory channel layer)"
-	@$(MAKE) --no-print-directory test-embedded
-	@$(MAKE) --no-print-directory test-production
+test: lint check install system-packages
+	@echo "== Two test passes at once: the embedded default (SQLite + in-memory layer) and PostgreSQL + Redis"
+	@mkdir -p test-artifacts
+	@($(MAKE) --no-print-directory test-embedded > test-artifacts/embedded.log 2>&1; echo $$? > test-artifacts/embedded.rc) & \
+	($(MAKE) --no-print-directory test-production > test-artifacts/production.log 2>&1; echo $$? > test-artifacts/production.rc); \
+	wait
+	@echo "== Embedded default (SQLite + in-memory channel layer)"; cat test-artifacts/embedded.log
+	@echo "== Production shape (PostgreSQL + Redis)"; cat test-artifacts/production.log
+	@test "$$(cat test-artifacts/embedded.rc)" = 0 && test "$$(cat test-artifacts/production.rc)" = 0
 
 # Benchmarks (not part of `make test`): each figure beside a floor measured in the same
 # run, on the production shape (the machine's PostgreSQL + a private Redis).
