@@ -93,7 +93,7 @@ def test_verification_page_is_public_and_shows_a_later_suspension(client, approv
     assert 'data-state="suspended"' in page
     assert Handover.objects.get().suspended_reason in page
     _pages, text = pdf_text(client.get(reverse("port-call-certificate", args=[call.pk])).content)
-    assert "SUSPENDED" in text
+    assert "TẠM DỪNG" in text
 
 
 def test_a_forged_token_is_not_a_certificate(client, approved):
