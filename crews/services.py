@@ -223,13 +223,11 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
             )
             for e in entries
         ]
-        # One INSERT per batch, not per row: a lab's file can hold thousands of results.
-        ScreeningTest.objects.bulk_create(tests, batch_size=INSERT_BATCH)
+        # Not one INSERT per row: a lab's file can hold thousands of results. Django
+        # batches only as far as the database's parameter limit requires (SQLite).
+        ScreeningTest.objects.bulk_create(tests)
         _settle_calls(calls, tests, now)
     return tests
-
-
-INSERT_BATCH = 1000
 
 
 def _lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
@@ -311,10 +309,15 @@ def open_port_call_of(person: Person, sampled_at: datetime) -> PortCall | None:
     return member.port_call if member else None
 
 
+# Sets, not ``Choices.values`` (a new list at every call): a lab's file checks thousands.
+_KINDS = frozenset(TestKind.values)
+_RESULTS = frozenset(TestResult.values)
+
+
 def _validate_test(entry: TestData, now: datetime) -> None:
-    if entry.kind not in TestKind.values:
+    if entry.kind not in _KINDS:
         raise DomainError(_("Unknown test kind."), field="kind")
-    if entry.result not in TestResult.values:
+    if entry.result not in _RESULTS:
         raise DomainError(_("Unknown result."), field="result")
     check_sample_time(entry.sampled_at, now)
     if entry.port_call is not None and entry.sampled_at < entry.port_call.arrived_at:

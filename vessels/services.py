@@ -187,8 +187,12 @@ def repeat_offenders(vessel_ids: set[int], person_ids: set[int], now: datetime) 
     )
 
 
+# Captain first, then crew, then workers: the order choices.py gives them.
+_ROLE_RANK = {role: rank for rank, role in enumerate(CrewRole.values)}
+
+
 def _crew_order(member: CrewMember):
-    return (list(CrewRole.values).index(member.role), member.person.full_name, member.pk)
+    return (_ROLE_RANK[member.role], member.person.full_name, member.pk)
 
 
 def clearance_of(call: PortCall, now: datetime | None = None) -> CallClearance:

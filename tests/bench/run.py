@@ -38,9 +38,10 @@ def main() -> int:
         else os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
     )
     start_django(prepare_database(server))
-    from tests.bench import live_delivery, schedule_bench
+    from tests.bench import live_delivery, schedule_bench, upload_bench
 
     rows = schedule_bench.run()
+    rows += upload_bench.run()
     rows += live_delivery.run()
     report = {
         "when": datetime.now(UTC).isoformat(),

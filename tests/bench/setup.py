@@ -6,7 +6,7 @@ import sys
 
 import psycopg
 
-BENCH_DB = "portguard_bench"
+BENCH_DB = os.environ.get("BENCH_DB", "portguard_bench")
 
 
 def prepare_database(server_url: str) -> str:
