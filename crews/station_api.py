@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from portguard.domain import InvalidFile
 
 from . import roster_io, stations
@@ -65,27 +66,50 @@ PERIOD_PARAMETERS = [
     OpenApiParameter("days", OpenApiTypes.INT, description=f"Number of days, 1 to {MAX_DAYS}; 7 by default."),
 ]
 
-NOT_IN_SCOPE = OpenApiResponse(description="No such station in the caller's scope")
+STATION_EXAMPLE = {"code": "KCS-CP-01", "name": "Trạm KCS Cửa Ông", "wharf": "CP-01"}
+ROSTER_EXAMPLE = [
+    {"id_number": "022190001234", "full_name": "Nguyễn Thị Hằng", "date": "2021-08-09", "shift": "S1"},
+    {"id_number": "022185004321", "full_name": "Trần Đức Mạnh", "date": "2021-08-09", "shift": "S3"},
+]
+SCHEDULE_EXAMPLE = [
+    {
+        "id_number": "022190001234",
+        "full_name": "Nguyễn Thị Hằng",
+        "date": "2021-08-09",
+        "shift": "S1",
+        "kind": "rapid",
+        "due_from": "2021-08-09T14:00:00+07:00",
+        "due_by": "2021-08-09T16:00:00+07:00",
+        "state": "done",
+        "pool": "",
+    },
+    {
+        "id_number": "022190001234",
+        "full_name": "Nguyễn Thị Hằng",
+        "date": "2021-08-10",
+        "shift": "S1",
+        "kind": "rt_pcr",
+        "due_from": "2021-08-10T00:00:00+07:00",
+        "due_by": "2021-08-11T00:00:00+07:00",
+        "state": "due",
+        "pool": "20210810-1",
+    },
+]
 
-INVALID_FILE = OpenApiResponse(
-    description="Nothing saved: every problem with its row (header = row 1), column and message",
-    examples=[
-        OpenApiExample(
-            "Bad rows",
-            value={
-                "error": "invalid_file",
-                "message": "The roster has 2 problems; nothing was saved.",
-                "rows": [
-                    {
-                        "row": 3,
-                        "column": "date",
-                        "message": "31/02/2021 is not a date such as 2021-08-09 or 09/08/2021.",
-                    },
-                    {"row": 5, "column": "shift", "message": "Unknown shift S9: this station's shifts are S1, S2, S3."},
-                ],
-            },
-        )
-    ],
+NOT_IN_SCOPE = NOT_FOUND_DOC
+
+INVALID_FILE = error_doc(
+    "Nothing saved: every problem with its row (header = row 1), column and message",
+    **{
+        "Bad rows": {
+            "error": "invalid_file",
+            "message": "The roster has 2 problems; nothing was saved.",
+            "rows": [
+                {"row": 3, "column": "date", "message": "31/02/2021 is not a date such as 2021-08-09 or 09/08/2021."},
+                {"row": 5, "column": "shift", "message": "Unknown shift S9: this station's shifts are S1, S2, S3."},
+            ],
+        }
+    },
 )
 
 
@@ -101,7 +125,12 @@ def period_of(request) -> tuple:
 
 
 class StationList(APIView):
-    @extend_schema(responses=StationSerializer(many=True), summary="KCS stations the caller may see")
+    @extend_schema(
+        responses=OpenApiResponse(
+            StationSerializer(many=True), examples=[OpenApiExample("Cẩm Phả", value=[STATION_EXAMPLE])]
+        ),
+        summary="KCS stations the caller may see",
+    )
     def get(self, request):
         return Response(StationSerializer(stations.visible_stations(request.user), many=True).data)
 
@@ -109,7 +138,10 @@ class StationList(APIView):
 class StationRoster(APIView):
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
-        responses={200: RosterRowOut, 404: NOT_IN_SCOPE},
+        responses={
+            200: OpenApiResponse(RosterRowOut, examples=[OpenApiExample("Two staff on Monday", value=ROSTER_EXAMPLE)]),
+            404: NOT_IN_SCOPE,
+        },
         summary="A station's roster for a period",
     )
     def get(self, request, code: str):
@@ -136,11 +168,14 @@ class StationRoster(APIView):
             }
         },
         responses={
-            201: inline_serializer(
-                "RosterLoaded", {"station": serializers.CharField(), "count": serializers.IntegerField()}
+            201: OpenApiResponse(
+                inline_serializer(
+                    "RosterLoaded", {"station": serializers.CharField(), "count": serializers.IntegerField()}
+                ),
+                examples=[OpenApiExample("Loaded", value={"station": "KCS-CP-01", "count": 112})],
             ),
             400: INVALID_FILE,
-            403: OpenApiResponse(description="Role or scope may not load rosters"),
+            403: FORBIDDEN_DOC,
             404: NOT_IN_SCOPE,
         },
         summary="Load a roster from CSV or XLSX (columns id_number, full_name, date, shift)",
@@ -163,7 +198,12 @@ class StationSchedule(APIView):
 
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
-        responses={200: ScheduleRowOut, 404: NOT_IN_SCOPE},
+        responses={
+            200: OpenApiResponse(
+                ScheduleRowOut, examples=[OpenApiExample("A rapid test done, an RT-PCR due", value=SCHEDULE_EXAMPLE)]
+            ),
+            404: NOT_IN_SCOPE,
+        },
         summary="A station's test schedule for a period, with each test's state now (rule R3)",
     )
     def get(self, request, code: str, fmt: str = "json"):

@@ -3,8 +3,6 @@ examples, and a bounded property-based fuzz of the schema (schemathesis, against
 WSGI application) finds no server error. The schema itself is validated without
 warnings in ``tests/vessels/test_api.py``."""
 
-import time
-
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
@@ -35,8 +33,7 @@ SPEC_ENDPOINTS = [
     ("get", "/api/v1/stations/{code}/schedule.csv"),
     ("get", "/api/v1/stations/{code}/schedule.xlsx"),
 ]
-# The JSON endpoints whose answers carry examples. The station endpoints are documented
-# in crews/station_api.py without examples yet.
+# The JSON endpoints, whose answers carry examples (the schedule files are binary).
 WITH_EXAMPLES = [
     ("post", "/api/v1/port-calls/"),
     ("get", "/api/v1/port-calls/{id}/"),
@@ -45,10 +42,13 @@ WITH_EXAMPLES = [
     ("get", "/api/v1/wharves/"),
     ("post", "/api/v1/port-calls/{id}/crew/"),
     ("post", "/api/v1/tests/upload/"),
+    ("get", "/api/v1/stations/"),
+    ("get", "/api/v1/stations/{code}/roster/"),
+    ("post", "/api/v1/stations/{code}/roster/"),
+    ("get", "/api/v1/stations/{code}/schedule/"),
 ]
 
 FUZZ_EXAMPLES = 6  # per operation: about a hundred requests in all
-FUZZ_SECONDS = 60
 
 
 def schema_of(user) -> dict:
@@ -125,12 +125,9 @@ def fuzz(operation, headers: dict, failures: list):
 def test_a_bounded_fuzz_of_the_schema_finds_no_server_error(fuzz_data, wsgi_app):
     headers = {"Authorization": f"Token {fuzz_data}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", wsgi_app, headers=headers)
-    started = time.monotonic()
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
         fuzz(operation, headers, failures)()
-    elapsed = time.monotonic() - started
     assert len(operations) >= len(SPEC_ENDPOINTS)
     assert failures == []
-    assert elapsed < FUZZ_SECONDS
