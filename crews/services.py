@@ -375,20 +375,28 @@ def _test_events(tests: list[ScreeningTest], call: PortCall, alerts: dict[int, A
     the id of the alert recorded for it."""
     events = []
     for test in tests:
-        payload = {
-            "test": {
-                "id": test.pk,
-                "port_call": call.pk,
-                "id_number": test.person.id_number,
-                "full_name": test.person.full_name,
-                "kind": test.kind,
-                "result": test.result,
-                "sampled_at": test.sampled_at,
-            }
-        }
-        events.append((call.wharf.code, "test.recorded", payload))
+        events.append((call.wharf.code, "test.recorded", test_payload(test, call)))
         if test.result == TestResult.POSITIVE:
-            alert = {**payload, "vessel": call.vessel.registration, "wharf": call.wharf.code}
-            alert["alert"] = alerts[test.pk].pk
-            events.append((call.wharf.code, "alert.positive", alert))
+            events.append((call.wharf.code, "alert.positive", positive_alert_payload(test, call, alerts[test.pk])))
     return events
+
+
+def test_payload(test: ScreeningTest, call: PortCall) -> dict:
+    """A result as the dashboards receive it."""
+    return {
+        "test": {
+            "id": test.pk,
+            "port_call": call.pk,
+            "id_number": test.person.id_number,
+            "full_name": test.person.full_name,
+            "kind": test.kind,
+            "result": test.result,
+            "sampled_at": test.sampled_at,
+        }
+    }
+
+
+def positive_alert_payload(test: ScreeningTest, call: PortCall, alert: Alert) -> dict:
+    """A positive's alert as the dashboards receive it: live, and in their snapshot
+    until someone acknowledges it."""
+    return {**test_payload(test, call), "vessel": call.vessel.registration, "wharf": call.wharf.code, "alert": alert.pk}

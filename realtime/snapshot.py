@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from crews import schedule
 from crews.models import KcsStation
+from crews.services import positive_alert_payload
 from crews.stations import needs_attention
-from vessels.models import Wharf
+from vessels.choices import AlertKind
+from vessels.models import Alert, PortCall, Wharf
 from vessels.services import call_summary, clearance_for, visible_port_calls, visible_wharves
 
 
@@ -26,7 +28,28 @@ def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:
         "wharves": [{"code": w.code, "name": w.name, "locality": w.locality} for w in wharves],
         "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
         "overdue_staff": overdue_staff(stations),
+        "alerts": open_positive_alerts(calls),
     }
+
+
+def open_positive_alerts(calls: list[PortCall]) -> list[dict[str, Any]]:
+    """The unacknowledged alerts for positives on these port calls, oldest first, shaped
+    as their ``alert.positive`` events: a dashboard that was away when one was sent
+    (a dropped socket, a Redis restart) raises it again on reconnecting. One query."""
+    by_id = {call.pk: call for call in calls}
+    if not by_id:
+        return []
+    alerts = (
+        Alert.objects.filter(
+            port_call_id__in=list(by_id),
+            acknowledged_at__isnull=True,
+            kind__in=[AlertKind.POSITIVE, AlertKind.CONFIRMED_CASE],
+            test__isnull=False,
+        )
+        .select_related("test__person")
+        .order_by("created_at", "id")
+    )
+    return [positive_alert_payload(alert.test, by_id[alert.port_call_id], alert) for alert in alerts]
 
 
 def overdue_staff(stations: Iterable[KcsStation], now: datetime | None = None) -> list[dict[str, Any]]:

@@ -125,25 +125,32 @@ def test_after_the_server_drops_the_socket_the_dashboard_reconnects_to_the_fresh
     expect(status).to_contain_text("Đang kết nối lại…")
     dashboard.screenshot(path="/tmp/portguard-live-reconnecting.png", full_page=True)
 
-    # Results recorded while the dashboard is away: no event can reach it.
+    # Results recorded while the dashboard is away, one of them positive: no event can
+    # reach it, not even the positive's alert.
+    positive, *negatives = people_of(call)
     sampled_at = timezone.now() - timedelta(minutes=20)
     record_tests(
         inspector,
         [
-            TestData(person=p, kind=TestKind.RAPID, sampled_at=sampled_at, result=TestResult.NEGATIVE, port_call=call)
-            for p in people_of(call)
+            TestData(person=p, kind=TestKind.RAPID, sampled_at=sampled_at, result=result, port_call=call)
+            for p, result in [(positive, TestResult.POSITIVE)] + [(p, TestResult.NEGATIVE) for p in negatives]
         ],
     )
     expect(status).to_contain_text("Đang kết nối lại…")
     expect(card.locator('[data-field="status"]')).to_have_text("Chờ xét nghiệm")
+    banner = dashboard.locator("[data-alert-banner]")
+    expect(banner).to_be_hidden()
 
     daphne.start()
     expect(status).to_have_attribute("data-state", "live", timeout=RECONNECT_TIMEOUT_MS)
     expect(status.locator("[data-live-text]")).to_have_text("Trực tiếp")
-    expect(card.locator('[data-field="status"]')).to_have_text("Đủ điều kiện")
-    expect(card.locator('[data-field="negative"]')).to_have_text("3")
-    expect(card.locator('[data-field="blocking"]')).to_have_text("0")
+    expect(card.locator('[data-field="status"]')).to_have_text("Bị chặn")
+    expect(card.locator('[data-field="negative"]')).to_have_text("2")
+    expect(card.locator('[data-field="blocking"]')).to_have_text("1")
     expect(dashboard.locator("[data-feed]")).to_contain_text("Đã kết nối lại: đã tải lại tình trạng hiện tại.")
+    # The positive missed while away takes over the top of the screen all the same.
+    expect(banner).to_be_visible()
+    expect(banner.locator(".alert-name")).to_have_text(positive.full_name)
     assert dashboard.evaluate("window.sameDocument") is True
     dashboard.screenshot(path="/tmp/portguard-live-reconnected.png", full_page=True)
 

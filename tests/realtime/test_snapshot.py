@@ -160,3 +160,36 @@ def test_the_wharf_dashboard_with_a_station_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11 + QUERIES_PER_STATION):
         response = client.get(reverse("wharf-dashboard", args=["CP-03"]))
     assert staff_id(0) in overdue_section(response.content.decode())
+
+
+# --- Open alerts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("calls", [2, 6])
+def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
+    inspector, health, cam_pha, make_call, record, calls, django_assert_max_num_queries
+):
+    from tests.conftest import people_of
+    from vessels.models import Alert
+    from vessels.response import acknowledge_alert
+
+    made = [make_call(crew=2) for _ in range(calls)]
+    tests = [record(call, people_of(call)[1], result="positive") for call in made]
+    record(made[-1], people_of(made[-1])[0], result="negative")
+    acknowledge_alert(health, Alert.objects.get(test=tests[0]).pk)
+
+    with django_assert_max_num_queries(8):
+        snapshot = dashboard_snapshot(inspector, cam_pha)
+
+    assert [a["alert"] for a in snapshot["alerts"]] == [Alert.objects.get(test=t).pk for t in tests[1:]]
+    last, test = snapshot["alerts"][-1], tests[-1]
+    assert last["vessel"] == made[-1].vessel.registration and last["wharf"] == "CP-03"
+    assert last["test"] == {
+        "id": test.pk,
+        "port_call": made[-1].pk,
+        "id_number": test.person.id_number,
+        "full_name": test.person.full_name,
+        "kind": "rapid",
+        "result": "positive",
+        "sampled_at": test.sampled_at,
+    }

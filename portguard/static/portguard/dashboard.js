@@ -22,6 +22,8 @@
   var calls = new Map(); // port call id -> summary, as in the snapshot
   var wharves = new Map(); // wharf code -> {code, name, locality}
   var overdue = []; // overdue KCS staff tests, as in the snapshot, oldest first
+  var shownAlerts = new Set(); // ids of the alerts in the banner
+  var dismissed = new Set(); // ids of the alerts dismissed on this page
   var socket = null;
   var retryTimer = null;
   var attempt = 0;
@@ -175,6 +177,9 @@
         );
         raiseAlert(message);
         break;
+      case "alert.acknowledged":
+        alertAcknowledged(message.alert);
+        break;
       case "handover.approved":
         addFeed(
           "handover",
@@ -208,6 +213,7 @@
     overdue = snapshot.overdue_staff || [];
     render();
     renderOverdue();
+    resyncAlerts(snapshot.alerts || []);
     if (synced) {
       addFeed("info", text.resynced);
     }
@@ -491,8 +497,9 @@
   var alertList = banner.querySelector("[data-alert-list]");
   var pageTitle = document.title;
 
-  function raiseAlert(message) {
+  function alertItem(message) {
     var item = document.createElement("li");
+    item.setAttribute("data-alert-id", message.alert);
     var name = document.createElement("strong");
     name.className = "alert-name";
     name.textContent = message.test.full_name;
@@ -506,17 +513,73 @@
     item.appendChild(name);
     item.appendChild(where);
     item.appendChild(when);
-    alertList.insertBefore(item, alertList.firstChild);
-    banner.hidden = false;
-    document.title = "⚠ " + pageTitle;
-    banner.querySelector("[data-alert-ack]").focus();
-    beep();
+    return item;
   }
 
-  banner.querySelector("[data-alert-ack]").addEventListener("click", function () {
+  function raiseAlert(message) {
+    // The same alert may come in a snapshot and as an event: show it once.
+    if (shownAlerts.has(message.alert) || dismissed.has(message.alert)) {
+      return;
+    }
+    shownAlerts.add(message.alert);
+    alertList.insertBefore(alertItem(message), alertList.firstChild);
+    showBanner(true);
+  }
+
+  // The snapshot's open alerts replace the banner's list: one sent while this page was
+  // away is raised now, one acknowledged meanwhile goes, one dismissed here stays so.
+  function resyncAlerts(open) {
+    var fresh = false;
+    var ids = new Set();
+    alertList.textContent = "";
+    open.forEach(function (message) {
+      if (dismissed.has(message.alert)) {
+        return;
+      }
+      fresh = fresh || !shownAlerts.has(message.alert);
+      ids.add(message.alert);
+      alertList.insertBefore(alertItem(message), alertList.firstChild);
+    });
+    shownAlerts = ids;
+    if (ids.size) {
+      showBanner(fresh);
+    } else {
+      hideBanner();
+    }
+  }
+
+  function alertAcknowledged(id) {
+    var item = alertList.querySelector('[data-alert-id="' + id + '"]');
+    if (item) {
+      item.remove();
+    }
+    shownAlerts.delete(id);
+    if (!shownAlerts.size) {
+      hideBanner();
+    }
+  }
+
+  function showBanner(loud) {
+    banner.hidden = false;
+    document.title = "⚠ " + pageTitle;
+    if (loud) {
+      banner.querySelector("[data-alert-ack]").focus();
+      beep();
+    }
+  }
+
+  function hideBanner() {
     banner.hidden = true;
     alertList.textContent = "";
     document.title = pageTitle;
+  }
+
+  banner.querySelector("[data-alert-ack]").addEventListener("click", function () {
+    shownAlerts.forEach(function (id) {
+      dismissed.add(id);
+    });
+    shownAlerts = new Set();
+    hideBanner();
   });
 
   // --- Optional sound -----------------------------------------------------------------
