@@ -173,3 +173,27 @@ def test_a_dashboard_whose_session_ended_stops_reconnecting_and_asks_to_log_in(c
     expect(status).to_contain_text("Phiên đăng nhập đã hết hạn.")
     expect(status.get_by_role("link", name="Đăng nhập")).to_have_attribute("href", "/login/?next=/wharves/CP-03/")
     dashboard.screenshot(path="/tmp/portguard-live-logged-out.png", full_page=True)
+
+
+def test_a_confirmed_case_puts_the_quarantine_in_the_dashboard_feed(call, daphne, open_phone):
+    positive = people_of(call)[0]
+    dashboard = open_phone(daphne.http)
+    log_in(dashboard, "alice")
+    open_live(dashboard, "/wharves/CP-03/")
+
+    sheet = open_phone(daphne.http)
+    log_in(sheet, "alice")
+    sheet.goto(f"/port-calls/{call.pk}/")
+    sheet.locator(".seg", has_text="RT-PCR").first.tap()
+    sheet.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    sheet.locator(f'li[data-person="{positive.id_number}"] .opt-positive').tap()
+    sheet.get_by_role("button", name="Lưu kết quả").tap()
+    expect(sheet.locator(".msg-success")).to_have_text("Đã lưu 1 kết quả.")
+
+    card = dashboard.locator(f'[data-call="{call.pk}"]')
+    expect(card).to_have_attribute("data-status", "quarantined")
+    quarantine = dashboard.locator("[data-feed] .feed-alert", has_text="đang bị cách ly")
+    expect(quarantine).to_contain_text(
+        f"{call.vessel.registration} tại CP-03 đang bị cách ly: không giao nhận hàng, không rời"
+    )
+    expect(dashboard.locator("[data-alert-banner] .alert-name")).to_have_text(positive.full_name)

@@ -177,6 +177,13 @@
         );
         raiseAlert(message);
         break;
+      case "alert.raised":
+        // A quarantine's alert carries its own sentence; a suspension's is told by
+        // its handover.suspended event.
+        if (message.alert.kind !== "suspension") {
+          addFeed("alert", message.alert.message);
+        }
+        break;
       case "alert.acknowledged":
         alertAcknowledged(message.alert);
         break;
