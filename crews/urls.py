@@ -1,9 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import upload_views, views
 
 urlpatterns = [
     path("stations/", views.station_list, name="stations"),
     path("stations/<str:code>/", views.station_detail, name="station"),
     path("stations/<str:code>/roster/", views.upload_roster, name="station-roster"),
+    path("port-calls/<int:pk>/crew/upload/", upload_views.upload_crew_list, name="port-call-crew-upload"),
+    path("crew-template.csv", upload_views.crew_template, {"fmt": "csv"}, name="crew-template-csv"),
+    path("crew-template.xlsx", upload_views.crew_template, {"fmt": "xlsx"}, name="crew-template-xlsx"),
+    path("lab-results/", upload_views.lab_results, name="lab-results"),
+    path("lab-template.csv", upload_views.lab_template, {"fmt": "csv"}, name="lab-template-csv"),
+    path("lab-template.xlsx", upload_views.lab_template, {"fmt": "xlsx"}, name="lab-template-xlsx"),
 ]

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from crews import api as crews_api
-from crews import station_api, upload_api, upload_views
+from crews import station_api, upload_api
 from vessels import api as vessels_api
 
 api_v1 = [
@@ -42,12 +42,6 @@ api_v1 = [
 urlpatterns = [
     path("", include("vessels.urls")),
     path("", include("crews.urls")),
-    path("port-calls/<int:pk>/crew/upload/", upload_views.upload_crew_list, name="port-call-crew-upload"),
-    path("crew-template.csv", upload_views.crew_template, {"fmt": "csv"}, name="crew-template-csv"),
-    path("crew-template.xlsx", upload_views.crew_template, {"fmt": "xlsx"}, name="crew-template-xlsx"),
-    path("lab-results/", upload_views.lab_results, name="lab-results"),
-    path("lab-template.csv", upload_views.lab_template, {"fmt": "csv"}, name="lab-template-csv"),
-    path("lab-template.xlsx", upload_views.lab_template, {"fmt": "xlsx"}, name="lab-template-xlsx"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
