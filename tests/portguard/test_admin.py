@@ -8,9 +8,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from crews.choices import TestResult
-from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
+from crews.models import CrewMember, HandoverRefusal, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
+from portguard.domain import HandoverBlocked
 from tests.conftest import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
 from vessels.models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
@@ -29,8 +30,9 @@ CHANGELIST_MAX_QUERIES = {
     KcsStation: 8,
     StaffMember: 8,
     RosterEntry: 11,
+    HandoverRefusal: 10,
 }
-READ_ONLY = [PortCall, Handover, HandoverEvidence, CrewMember, ScreeningTest, RosterEntry]
+READ_ONLY = [PortCall, Handover, HandoverEvidence, HandoverRefusal, CrewMember, ScreeningTest, RosterEntry]
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -53,12 +55,15 @@ def admin_client(client, administrator):
 
 @pytest.fixture
 def add_calls(make_call, record, authority):
-    """Port calls with their crew tested negative and handover approved, through the services."""
+    """Port calls whose handover was refused while untested, then approved once their
+    crew tested negative, through the services."""
 
     def add(n: int) -> list[PortCall]:
         calls = []
         for _ in range(n):
             call = make_call(crew=3)
+            with pytest.raises(HandoverBlocked):
+                approve_handover(authority, call.pk, now=ARRIVAL + timedelta(minutes=30))
             for person in people_of(call):
                 record(call, person)
             approve_handover(authority, call.pk, now=ARRIVAL + timedelta(hours=2))
