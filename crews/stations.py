@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portguard.collation import vietnamese_key
 from portguard.domain import DomainError, InvalidFile, NotAllowed
 from vessels.models import Wharf
 from vessels.services import require_perm, sees_all_wharves
@@ -428,7 +429,7 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
     # Staff are keyed by their rank in name order, so the plan comes sorted as printed.
     ranked = sorted(
         ((StaffRow(*member[:4]), *member[4:]) for member in members),
-        key=lambda ranked: (ranked[0].full_name, ranked[0].id_number, ranked[0].pk),
+        key=lambda ranked: (vietnamese_key(ranked[0].full_name), ranked[0].id_number, ranked[0].pk),
     )
     staff = [row for row, _first, _last in ranked]
     history = {

@@ -203,6 +203,16 @@ def test_schedule_json_keeps_names_with_quotes_and_backslashes_intact(station, s
     assert rows and {r["full_name"] for r in rows} == {name}
 
 
+def test_schedule_lists_staff_in_vietnamese_alphabetical_order(station, supervisor):
+    names = ["Vũ Thị Lan", "Đỗ Quốc Việt", "Dương Văn An", "Âu Minh Tú", "An Văn Nam"]
+    load_roster(
+        supervisor, station, [RosterLine(2 + i, staff_id(i), name, "2021-08-09", "S1") for i, name in enumerate(names)]
+    )
+    rows = client_for(supervisor).get(SCHEDULE + "/" + PERIOD).json()
+    rapid = [r["full_name"] for r in rows if r["kind"] == "rapid"]
+    assert rapid == ["An Văn Nam", "Âu Minh Tú", "Dương Văn An", "Đỗ Quốc Việt", "Vũ Thị Lan"]
+
+
 def test_recorded_staff_tests_make_planned_tests_done(rostered, supervisor):
     station = rostered(staff=3, days=7)
     client = client_for(supervisor)
