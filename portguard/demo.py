@@ -34,8 +34,9 @@ from crews.stations import (
 )
 from portguard import roles
 from portguard.domain import DomainError
-from vessels.choices import Locality, VesselKind, WharfKind
-from vessels.models import Vessel, Wharf
+from vessels.choices import Locality, VesselKind, ViolationKind, ViolationTarget, WharfKind
+from vessels.models import EpidemicArea, Vessel, Wharf
+from vessels.response import AreaData, ViolationData, add_epidemic_area, record_violation
 from vessels.services import VesselData, approve_handover, record_departure, register_port_call
 
 DEFAULT_PASSWORD = "portguard-demo"
@@ -127,8 +128,22 @@ VESSELS = [
 ]
 
 # Province codes that open a CCCD number and a CMND number.
-CCCD_PROVINCE = {"Quảng Ninh": "022", "Hải Phòng": "031", "Hải Dương": "030", "Thái Bình": "034", "Nam Định": "036"}
-CMND_PROVINCE = {"Quảng Ninh": "10", "Hải Phòng": "03", "Hải Dương": "14", "Thái Bình": "15", "Nam Định": "16"}
+CCCD_PROVINCE = {
+    "Quảng Ninh": "022",
+    "Hải Phòng": "031",
+    "Hải Dương": "030",
+    "Thái Bình": "034",
+    "Nam Định": "036",
+    "Bắc Giang": "024",
+}
+CMND_PROVINCE = {
+    "Quảng Ninh": "10",
+    "Hải Phòng": "03",
+    "Hải Dương": "14",
+    "Thái Bình": "15",
+    "Nam Định": "16",
+    "Bắc Giang": "12",
+}
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,19 @@ class Scenario:
     samples: list[Sample] = field(default_factory=list)
     approved_hours: float | None = None
     departed_hours: float | None = None
+    violations: list["DemoViolation"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoViolation:
+    """A violation the registering inspector recorded ``hours`` before now, against the
+    vessel or, with ``person`` (an index in the manifest), someone on board."""
+
+    kind: str
+    hours: float
+    person: int | None = None
+    note: str = ""
+    fine_vnd: int | None = None
 
 
 def everyone(crew: list, result: str, hours: float, kind: str = TestKind.RAPID, by: str = "") -> list[Sample]:
@@ -266,11 +294,28 @@ CREW_QN_9012 = [
     (WORKER, P("Lưu Thị Hồng", "1990-10-10", "Quảng Ninh")),
 ]
 
+CREW_HP_5678 = [
+    (CAPTAIN, P("Vũ Văn Thuận", "1977-07-07", "Hải Phòng")),
+    (CREW, P("Lê Văn Bảo", "1990-12-01", "Hải Phòng")),
+    (WORKER, P("Nguyễn Thị Thơm", "1986-02-19", "Hải Phòng")),
+]
+CREW_QN_0979 = [
+    (CAPTAIN, P("Thân Văn Hiệp", "1980-08-08", "Bắc Giang", cmnd=True)),
+    (CREW, P("Giáp Văn Quân", "1994-01-21", "Bắc Giang")),
+    (WORKER, P("Nguyễn Thị Duyên", "1998-06-30", "Bắc Giang")),
+]
+
+# Health officers' list of epidemic areas (rule R4): (province, district, active since
+# how many days).
+EPIDEMIC_AREAS = [("Bắc Giang", "", 20)]
+
 PHA_LAI = "Nhiệt điện Phả Lại, Hải Dương"
 THAI_BINH = "Nhiệt điện Thái Bình, Thái Bình"
 
 # Together they show every state a dashboard should: cleared; awaiting tests (untested,
-# pending, invalid, expired); blocked by a positive rapid test; handover approved; departed.
+# pending, invalid, expired, an arrival from an epidemic area tested only by rapid test);
+# blocked by a positive rapid test; a confirmed case in quarantine, with its contacts;
+# handover approved; departed; a repeat offender.
 SCENARIOS = [
     Scenario(
         vessel="QN-9012",
@@ -415,6 +460,43 @@ SCENARIOS = [
         ],
     ),
     Scenario(
+        vessel="HP-5678",
+        wharf="UB-01",
+        registered_by="inspector2",
+        arrived_hours=9,
+        origin="Hải Phòng",
+        cargo_kind="than cám",
+        cargo_tonnes=780,
+        crew=CREW_HP_5678,
+        samples=[
+            Sample(0, TestResult.POSITIVE, 8),
+            Sample(1, TestResult.NEGATIVE, 8),
+            Sample(2, TestResult.NEGATIVE, 8),
+            Sample(0, TestResult.POSITIVE, 5, TestKind.RT_PCR, by="health"),
+        ],
+    ),
+    Scenario(
+        vessel="QN-0979",
+        wharf="HL-02",
+        registered_by="inspector2",
+        arrived_hours=2.5,
+        origin="Việt Yên, Bắc Giang",
+        cargo_kind="vật tư",
+        cargo_tonnes=120,
+        crew=CREW_QN_0979,
+        samples=everyone(CREW_QN_0979, TestResult.NEGATIVE, 2),
+        violations=[
+            DemoViolation(ViolationKind.NO_DECLARATION, 2.4, note="Không khai báo y tế trước khi cập bến."),
+            DemoViolation(
+                ViolationKind.LEFT_VESSEL,
+                1.5,
+                person=1,
+                note="Rời phương tiện lên bờ khi chưa có kết quả xét nghiệm.",
+                fine_vnd=2_000_000,
+            ),
+        ],
+    ),
+    Scenario(
         vessel="QN-2021",
         wharf="QY-02",
         registered_by="inspector2",
@@ -446,6 +528,7 @@ class SeedReport:
     stations_created: int = 0
     stations_rostered: int = 0
     stations_skipped: int = 0
+    epidemic_areas_created: int = 0
     users: list[DemoUserResult] = field(default_factory=list)
 
 
@@ -460,6 +543,9 @@ def seed(password: str = DEFAULT_PASSWORD, now: datetime | None = None) -> SeedR
         wharves = _seed_wharves(report)
         users = _seed_users(report, wharves, password)
         _seed_vessels(report)
+        _seed_epidemic_areas(report, users["health"], now)
+        # Rosters first: a confirmed case's contacts include the KCS staff on duty.
+        _seed_stations(report, wharves, users, now)
         for scenario in SCENARIOS:
             if Vessel.objects.filter(registration=scenario.vessel, port_calls__isnull=False).exists():
                 report.port_calls_skipped += 1
@@ -469,8 +555,16 @@ def seed(password: str = DEFAULT_PASSWORD, now: datetime | None = None) -> SeedR
             except DomainError as exc:
                 raise CommandError(f"{scenario.vessel} at {scenario.wharf}: {exc.message}") from exc
             report.port_calls_created += 1
-        _seed_stations(report, wharves, users, now)
     return report
+
+
+def _seed_epidemic_areas(report: SeedReport, health, now: datetime) -> None:
+    for province, district, days in EPIDEMIC_AREAS:
+        if EpidemicArea.objects.filter(province=province, district=district).exists():
+            continue
+        since = timezone.localdate(now) - timedelta(days=days)
+        add_epidemic_area(health, AreaData(province=province, district=district, active_from=since))
+        report.epidemic_areas_created += 1
 
 
 def _seed_wharves(report: SeedReport) -> dict[str, tuple[Wharf, bool]]:
@@ -580,6 +674,21 @@ def _play(scenario: Scenario, wharves: dict[str, Wharf], users: dict, now: datet
         approve_handover(users["authority"], call.pk, now=now - timedelta(hours=scenario.approved_hours))
     if scenario.departed_hours is not None:
         record_departure(registrar, call.pk, departed_at=now - timedelta(hours=scenario.departed_hours))
+    for violation in scenario.violations:
+        record_violation(
+            registrar,
+            ViolationData(
+                vessel=call.vessel,
+                kind=violation.kind,
+                occurred_at=now - timedelta(hours=violation.hours),
+                wharf=call.wharf,
+                against=ViolationTarget.VESSEL if violation.person is None else ViolationTarget.PERSON,
+                person=None if violation.person is None else people[violation.person],
+                note=violation.note,
+                fine_vnd=violation.fine_vnd,
+            ),
+            now=now,
+        )
 
 
 def _people(scenario: Scenario) -> list[Person]:

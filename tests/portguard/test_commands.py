@@ -24,8 +24,8 @@ from crews.choices import RT_PCR_KINDS, IdKind, Screening, TestKind
 from crews.models import KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import needs_attention, station_schedule
 from portguard import demo, roles
-from vessels.choices import Locality, PortCallStatus
-from vessels.models import Handover, PortCall, Vessel, Wharf
+from vessels.choices import AlertKind, ContactLevel, Locality, PortCallStatus
+from vessels.models import Alert, Contact, EpidemicArea, Handover, PortCall, Vessel, Violation, Wharf
 from vessels.services import clearance_for, visible_wharves
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -109,6 +109,7 @@ class TestTheDemo:
         second = seed_demo()
         assert "Wharves: 0 new, vessels: 0 new, port calls: 0 new" in second
         assert "KCS stations: 0 new, 0 given staff, two weeks of roster and tests, 11 already rostered." in second
+        assert "Epidemic areas: 0 new." in second
         assert "password left as it was" in second
 
     def test_seed_demo_loads_the_route_from_cam_pha_to_dong_trieu(self, seeded):
@@ -142,6 +143,31 @@ class TestTheDemo:
         assert len(by_status[PortCallStatus.BLOCKED]) == 1
         assert len(by_status[PortCallStatus.HANDOVER_APPROVED]) == 1
         assert len({call.wharf_id for calls in by_status.values() for call, _c in calls}) >= 5
+
+    def test_demo_has_a_confirmed_case_in_quarantine_with_its_contacts(self, seeded):
+        ((call, clearance),) = open_calls_by_status()[PortCallStatus.QUARANTINED]
+        (case,) = [p for p in clearance.people if p.state == Screening.POSITIVE]
+        assert case.confirmed_case and case.test.kind == TestKind.RT_PCR
+        assert case.test.recorded_by.username == "health"
+        contacts = list(Contact.objects.filter(case_test=case.test).select_related("person"))
+        on_board = {p.member.person_id for p in clearance.people} - {case.member.person_id}
+        f1 = {c.person_id for c in contacts if c.level == ContactLevel.F1}
+        assert on_board < f1, "everyone else on board, and KCS staff on duty"
+        assert f1 - on_board <= set(
+            StaffMember.objects.filter(station__wharf=call.wharf).values_list("person_id", flat=True)
+        )
+        assert any(c.level == ContactLevel.F2 for c in contacts), "the crew of another vessel at the wharf"
+        assert Alert.objects.filter(port_call=call, kind=AlertKind.QUARANTINE, acknowledged_at__isnull=True).exists()
+
+    def test_demo_arrival_from_an_epidemic_area_waits_for_rt_pcr_and_is_a_repeat_offender(self, seeded):
+        assert EpidemicArea.objects.filter(province="Bắc Giang", created_by__username="health").exists()
+        flagged = [(call, c) for calls in open_calls_by_status().values() for call, c in calls if c.origin_flagged]
+        ((call, clearance),) = flagged
+        assert clearance.status == PortCallStatus.AWAITING_TESTS
+        assert {p.reason_code for p in clearance.people} == {"rt_pcr_required"}
+        assert clearance.repeat_offender
+        violations = Violation.objects.filter(vessel=call.vessel)
+        assert violations.count() == 2 and {v.recorded_by.username for v in violations} == {"inspector2"}
 
     def test_demo_cleared_calls_rest_on_recent_negative_tests(self, seeded):
         cleared = open_calls_by_status()[PortCallStatus.CLEARED]

@@ -25,6 +25,7 @@ class Command(BaseCommand):
             f"KCS stations: {report.stations_created} new, {report.stations_rostered} given staff, "
             f"two weeks of roster and tests, {report.stations_skipped} already rostered."
         )
+        self.stdout.write(f"Epidemic areas: {report.epidemic_areas_created} new.")
         self.stdout.write("Demo users:")
         width = max(len(entry.user.get_username()) for entry in report.users)
         for entry in report.users:
