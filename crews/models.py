@@ -264,6 +264,16 @@ class RosterEntry(models.Model):
     )
     date = models.DateField(_("date"), help_text=_("The day the shift starts."))
     shift = models.ForeignKey(Shift, verbose_name=_("shift"), related_name="roster_entries", on_delete=models.PROTECT)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("loaded by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        # Entries loaded before loaders were recorded name nobody.
+        null=True,
+        blank=True,
+        help_text=_("Who loaded the roster this entry came with."),
+    )
 
     class Meta:
         ordering = ["date", "shift__starts_at", "staff"]

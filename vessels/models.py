@@ -90,6 +90,14 @@ class PortCall(models.Model):
     cargo_kind = models.CharField(_("cargo"), max_length=200, blank=True)
     cargo_tonnes = models.DecimalField(_("cargo (tonnes)"), max_digits=10, decimal_places=1, null=True, blank=True)
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
+    departed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("departure recorded by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("registered by"),
