@@ -27,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
 
 from crews.choices import TestKind, TestResult
 from crews.stations import create_station, load_roster
@@ -286,9 +287,10 @@ def test_every_socket_is_classified():
 
 @pytest.fixture
 def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, authority, health):
-    """At Cẩm Phả: a cleared call with its handover approved, a quarantined call with a
-    confirmed case (its alert and contacts), the KCS station with a roster; an
-    epidemic area. Hạ Long has its inspector and its own station and supervisor."""
+    """At Cẩm Phả: a cleared call with its handover approved, one cleared and waiting
+    for approval, a quarantined one with a confirmed case (its alert and contacts), the
+    KCS station with a roster; an epidemic area. Hạ Long has its inspector and its own
+    station and supervisor."""
     other_supervisor = make_user("tuan", roles.SUPERVISOR)
     administrator = make_user("quantri", roles.ADMIN)
     administrator.is_staff = True
@@ -361,7 +363,7 @@ def stored() -> dict[str, list[tuple]]:
 
 def body_of(response) -> str:
     if response.get("Content-Type", "").startswith("application/vnd.openxml"):
-        book = __import__("openpyxl").load_workbook(io.BytesIO(response.content))
+        book = load_workbook(io.BytesIO(response.content))
         return " ".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row)
     return response.content.decode("utf-8", "replace")
 
