@@ -300,6 +300,16 @@ class EpidemicArea(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), related_name="+", on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Who last corrected or ended the area; empty if it was never changed."),
+    )
+    changed_at = models.DateTimeField(_("last changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["province", "district", "-active_from", "id"]

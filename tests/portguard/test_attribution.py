@@ -5,9 +5,11 @@ Writes whose own tests already check it are not repeated here: a result's record
 (tests/crews/test_record_test.py, test_station_api.py), a correction
 (tests/crews/test_corrections.py), the approval and the refusal of a handover
 (tests/vessels/test_handover.py, test_daily_report.py), a violation, a quarantine
-release, an alert's acknowledgement, a contact list and an epidemic area
-(tests/vessels/test_violations.py, test_quarantine.py, test_alerts.py,
+release, an alert's acknowledgement, a contact list and the declaration of an
+epidemic area (tests/vessels/test_violations.py, test_quarantine.py, test_alerts.py,
 test_contacts.py, test_epidemic_areas.py)."""
+
+from datetime import date
 
 from crews.imports import load_crew_list, load_lab_results
 from crews.models import CrewMember, RosterEntry, ScreeningTest
@@ -16,7 +18,8 @@ from crews.stations import create_station, load_roster
 from portguard import roles
 from tests.conftest import make_user, people_of
 from tests.crews.conftest import csv_file, roster_lines
-from vessels.models import PortCall
+from vessels.models import EpidemicArea, PortCall
+from vessels.response import AreaData, add_epidemic_area, change_epidemic_area
 from vessels.services import record_departure
 
 
@@ -70,3 +73,13 @@ def test_a_lab_results_file_names_who_loaded_it_on_each_result(make_call, health
     rows = "".join(f"{p.id_number},rt_pcr,2021-08-12T10:00:00+07:00,negative,{call.pk}\n" for p in people_of(call))
     load_lab_results(health, csv_file("id_number,kind,sampled_at,result,port_call\n" + rows, name="lab.csv"))
     assert [t.recorded_by for t in ScreeningTest.objects.filter(port_call=call)] == [health, health]
+
+
+def test_ending_an_epidemic_area_names_who_ended_it_and_keeps_who_declared_it(health):
+    colleague = make_user("lan", roles.HEALTH)
+    area = add_epidemic_area(health, AreaData("Hải Dương", "Chí Linh", date(2021, 8, 1)))
+    assert (area.changed_by, area.changed_at) == (None, None)
+    change_epidemic_area(colleague, area.pk, AreaData("Hải Dương", "Chí Linh", date(2021, 8, 1), date(2021, 8, 20)))
+    stored = EpidemicArea.objects.get(pk=area.pk)
+    assert (stored.active_to, stored.created_by, stored.changed_by) == (date(2021, 8, 20), health, colleague)
+    assert stored.changed_at is not None
