@@ -89,6 +89,15 @@ class CrewMember(models.Model):
         return f"{self.person.full_name} — {self.get_role_display()}"
 
 
+NEVER_EDITED = "A recorded test is never edited; record a correction that supersedes it."
+
+
+class ScreeningTestQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # ``save`` refuses an edit; so must the one-query path past it (``bulk_update`` too).
+        raise ValueError(NEVER_EDITED)
+
+
 class ScreeningTest(models.Model):
     """One test sample and its result. Never edited: a correction is a new record that
     supersedes this one, with a reason."""
@@ -149,6 +158,8 @@ class ScreeningTest(models.Model):
     )
     correction_reason = models.CharField(_("reason for correction"), max_length=300, blank=True)
 
+    objects = ScreeningTestQuerySet.as_manager()
+
     class Meta:
         ordering = ["sampled_at", "id"]
         verbose_name = _("test")
@@ -160,7 +171,7 @@ class ScreeningTest(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ValueError("A recorded test is never edited; record a correction that supersedes it.")
+            raise ValueError(NEVER_EDITED)
         super().save(*args, **kwargs)
 
 
@@ -253,6 +264,16 @@ class RosterEntry(models.Model):
     )
     date = models.DateField(_("date"), help_text=_("The day the shift starts."))
     shift = models.ForeignKey(Shift, verbose_name=_("shift"), related_name="roster_entries", on_delete=models.PROTECT)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("loaded by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        # Entries loaded before loaders were recorded name nobody.
+        null=True,
+        blank=True,
+        help_text=_("Who loaded the roster this entry came with."),
+    )
 
     class Meta:
         ordering = ["date", "shift__starts_at", "staff"]

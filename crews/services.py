@@ -259,7 +259,10 @@ def _require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
 
 
 def correct_test(user, original: ScreeningTest, result: str, reason: str) -> ScreeningTest:
-    """Record a correction: a new test with the same sample that supersedes ``original``."""
+    """Record a correction: a new test with the same sample that supersedes ``original``,
+    by someone who could have recorded it (at its wharf, or at its KCS station)."""
+    from .stations import require_station_in_scope
+
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
     if not reason.strip():
         raise DomainError(_("Give the reason for the correction."), field="reason")
@@ -270,6 +273,8 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str) -> Scr
         call = lock_port_call(original.port_call_id) if original.port_call_id else None
         if call is not None:
             require_wharf_in_scope(user, call.wharf)
+        if original.station_id is not None:
+            require_station_in_scope(user, original.station)
         if ScreeningTest.objects.filter(supersedes=original).exists():
             raise DomainError(_("This result was already corrected."), code="already_corrected")
         test = ScreeningTest.objects.create(

@@ -231,7 +231,8 @@ def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
         staff = _staff_for(station, list(persons.values()))
         RosterEntry.objects.filter(staff__station=station, date__in={day for _l, _k, day, _s in parsed}).delete()
         RosterEntry.objects.bulk_create(
-            RosterEntry(staff=staff[persons[key].pk], date=day, shift=shift) for _line, key, day, shift in parsed
+            RosterEntry(staff=staff[persons[key].pk], date=day, shift=shift, loaded_by=user)
+            for _line, key, day, shift in parsed
         )
     return len(parsed)
 

@@ -90,6 +90,14 @@ class PortCall(models.Model):
     cargo_kind = models.CharField(_("cargo"), max_length=200, blank=True)
     cargo_tonnes = models.DecimalField(_("cargo (tonnes)"), max_digits=10, decimal_places=1, null=True, blank=True)
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
+    departed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("departure recorded by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("registered by"),
@@ -292,6 +300,16 @@ class EpidemicArea(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), related_name="+", on_delete=models.PROTECT
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last changed by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Who last corrected or ended the area; empty if it was never changed."),
+    )
+    changed_at = models.DateTimeField(_("last changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["province", "district", "-active_from", "id"]

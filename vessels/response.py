@@ -518,6 +518,7 @@ def change_epidemic_area(user, area_id: int, data: AreaData) -> EpidemicArea:
     with transaction.atomic(), _reflagging():
         area = _area(area_id, lock=True)
         _fill_area(area, data)
+        area.changed_by, area.changed_at = user, timezone.now()
         area.save()
     return area
 

@@ -411,7 +411,7 @@ def record_departure(user, port_call_id: int, departed_at: datetime | None = Non
             raise DomainError(_("Departure cannot be before arrival."), field="departed_at")
         if clearance_of(call, now).status == PortCallStatus.QUARANTINED:
             raise DomainError(_("A quarantined vessel may not depart."), code="quarantined")
-        call.departed_at = departed_at
-        call.save(update_fields=["departed_at"])
+        call.departed_at, call.departed_by = departed_at, user
+        call.save(update_fields=["departed_at", "departed_by"])
         announce_port_call(call)
     return call

@@ -151,6 +151,25 @@ def test_result_without_port_call_is_attached_to_the_persons_open_call(make_call
     assert response.json()["port_call"] == call.pk
 
 
+def test_result_without_port_call_for_someone_on_a_call_out_of_scope_is_refused(make_call, outsider):
+    call = make_call(crew=1)
+    (captain,) = people_of(call)
+    response = client_for(outsider).post(
+        "/api/v1/tests/",
+        {
+            "id_number": captain.id_number,
+            "kind": "rapid",
+            "sampled_at": "2021-08-12T09:00:00+07:00",
+            "result": "negative",
+        },
+        format="json",
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+    assert "CP-03" in response.json()["message"]
+    assert not ScreeningTest.objects.exists()
+
+
 def test_retry_with_same_client_uuid_answers_200_with_the_first_record(make_call, inspector):
     call = make_call(crew=1)
     (captain,) = people_of(call)

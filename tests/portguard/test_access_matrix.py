@@ -1,0 +1,540 @@
+"""Every door, tried by everyone who must not pass it.
+
+The URL patterns are read from the resolver, so a new URL fails
+``test_every_url_is_classified`` until it is listed below, as public (with the reason)
+or as a ``Door`` naming who it serves. Then, on one small world at Cẩm Phả:
+
+- anonymous: a page redirects to the login page, an API endpoint answers 401/403 in
+  the error shape of SPEC §6, the admin site redirects to its own login;
+- each persona the door does not serve gets 403 or 404 for the same request that the
+  served personas get through with, and nothing stored changes;
+- the sockets refuse anonymous and out-of-scope users.
+"""
+
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from channels.db import database_sync_to_async
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
+
+from crews.choices import TestKind, TestResult
+from crews.stations import create_station, load_roster
+from portguard import roles
+from realtime.routing import websocket_urlpatterns
+from tests.conftest import ARRIVAL, make_user, people_of
+from tests.crews.conftest import roster_lines
+from tests.realtime.test_dashboard_sockets import close_code, connect, receive_json, token_header
+from vessels.certificate import certificate_token
+from vessels.response import AreaData, add_epidemic_area
+from vessels.services import approve_handover
+
+NOW = ARRIVAL + timedelta(hours=3)
+
+INSPECTOR = "inspector"  # of Cẩm Phả, where everything below happens
+OUTSIDER = "outsider"  # inspector of Hạ Long
+SUPERVISOR = "supervisor"  # of the Cẩm Phả KCS station
+OTHER_SUPERVISOR = "other_supervisor"  # of the Hạ Long KCS station
+AUTHORITY = "authority"
+HEALTH = "health"
+ADMIN = "admin"  # the administrator group, staff of the Django admin
+EVERYONE = frozenset({INSPECTOR, OUTSIDER, SUPERVISOR, OTHER_SUPERVISOR, AUTHORITY, HEALTH, ADMIN})
+AT_CAM_PHA = frozenset({INSPECTOR, AUTHORITY, HEALTH})
+PROVINCE = frozenset({AUTHORITY, HEALTH})
+CAM_PHA_STATION = frozenset({SUPERVISOR, AUTHORITY, HEALTH})
+# The administrator reads every record (portguard/roles.py), never writes screening.
+READERS = frozenset({INSPECTOR, OUTSIDER, AUTHORITY, HEALTH, ADMIN})
+
+# Doors that need no login, and why.
+PUBLIC = {
+    "login": "the way in",
+    "logout": "signing out needs no rights",
+    "set_language": "choosing the interface language",
+    "verify-certificate": "anyone holding a printed certificate checks it; the page names no person",
+    "api:schema": "the OpenAPI description of the API holds no data",
+}
+# Static files are served by WhiteNoise's middleware, not by a URL pattern.
+
+
+@dataclass(frozen=True)
+class Door:
+    """Who a page or endpoint serves: the personas allowed each method on the world's
+    Cẩm Phả objects. ``args`` and ``data`` build the URL arguments and the request from
+    the world; ``named_in_body`` marks a door whose object is chosen in the request, which
+    answers 400 for one outside the caller's scope, as it does for an unknown one."""
+
+    args: Callable[[SimpleNamespace], dict] = lambda w: {}
+    get: frozenset[str] | None = None
+    post: frozenset[str] | None = None
+    data: Callable[[SimpleNamespace], dict] = lambda w: {}
+    json: bool = False
+    named_in_body: bool = False
+    # For a list: a text only the personas in ``shown_to`` may find in it.
+    hides: Callable[[SimpleNamespace], str] | None = None
+    shown_to: frozenset[str] = AT_CAM_PHA
+
+
+def call_of(name: str) -> Callable[[SimpleNamespace], dict]:
+    return lambda w: {"pk": getattr(w, name).pk}
+
+
+def csv_upload(text: str, name: str = "upload.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def crew_file(w) -> dict:
+    return {"file": csv_upload("full_name,role,id_number\nVũ Văn Nam,crew,031234567\n")}
+
+
+def lab_file(w) -> dict:
+    return {
+        "file": csv_upload(
+            f"id_number,kind,sampled_at,result\n{w.sailor.id_number},rapid,2021-08-12T10:30:00+07:00,negative\n"
+        )
+    }
+
+
+def roster_file(w) -> dict:
+    return {"file": csv_upload("id_number,full_name,date,shift\n022099000001,Đỗ Thị Mai,2021-08-16,S1\n")}
+
+
+def sheet(w) -> dict:
+    return {"kind": TestKind.RAPID, "sampled_at": "2021-08-12T10:30", f"result_{w.sailor.pk}": TestResult.NEGATIVE}
+
+
+def arrival(w) -> dict:
+    return {
+        "wharf": w.cam_pha.pk,
+        "registration": "QN-7777",
+        "kind": "tug",
+        "arrived_at": "2021-08-12T10:00",
+        "origin": "Hải Phòng",
+    }
+
+
+def api_arrival(w) -> dict:
+    return {"wharf": "CP-03", "vessel": {"registration": "QN-7777"}, "arrived_at": "2021-08-12T10:00:00+07:00"}
+
+
+def api_test(w) -> dict:
+    """A result sent without its port call: it belongs to the one the person is on."""
+    return {
+        "id_number": w.sailor.id_number,
+        "kind": "rapid",
+        "sampled_at": "2021-08-12T10:00:00+07:00",
+        "result": "negative",
+    }
+
+
+def violation(w) -> dict:
+    return {"kind": "other", "against": "vessel", "occurred_at": "2021-08-12T10:00", "wharf": w.cam_pha.pk}
+
+
+STATION = {"code": "KCS-CP-03"}
+
+DOORS: dict[str, Door] = {
+    # Lists: everyone signed in, each seeing their own scope.
+    "home": Door(get=EVERYONE, hides=lambda w: w.cleared.vessel.registration),
+    "alerts": Door(get=READERS, hides=lambda w: w.case.vessel.registration),
+    "daily-report": Door(get=READERS, hides=lambda w: "Bến Mông Dương"),
+    "daily-report-csv": Door(get=READERS, hides=lambda w: "CP-03"),
+    "daily-report-xlsx": Door(get=READERS),
+    "stations": Door(
+        get=frozenset({SUPERVISOR, OTHER_SUPERVISOR, AUTHORITY, HEALTH, ADMIN}),
+        hides=lambda w: "KCS-CP-03",
+        shown_to=CAM_PHA_STATION,
+    ),
+    "epidemic-areas": Door(
+        get=READERS, post=frozenset({HEALTH}), data=lambda w: {"province": "Bắc Giang", "active_from": "2021-08-01"}
+    ),
+    "crew-template-csv": Door(get=EVERYONE),
+    "crew-template-xlsx": Door(get=EVERYONE),
+    "lab-template-csv": Door(get=EVERYONE),
+    "lab-template-xlsx": Door(get=EVERYONE),
+    "api:wharves": Door(get=EVERYONE, hides=lambda w: "CP-03"),
+    "api:stations": Door(get=EVERYONE, hides=lambda w: "KCS-CP-03", shown_to=CAM_PHA_STATION),
+    # The province.
+    "approvals": Door(get=PROVINCE),
+    "province-dashboard": Door(get=PROVINCE),
+    # One wharf, one port call.
+    "wharf-dashboard": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA),
+    "wharf-alerts": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA),
+    "alert-acknowledge": Door(args=lambda w: {"pk": w.alert.pk}, post=AT_CAM_PHA),
+    "port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA),
+    "port-call-tests": Door(args=call_of("cleared"), post=frozenset({INSPECTOR, HEALTH}), data=sheet),
+    "port-call-crew-add": Door(
+        args=call_of("cleared"),
+        post=frozenset({INSPECTOR}),
+        data=lambda w: {"id_number": "031234567", "full_name": "Vũ Văn Nam", "role": "crew"},
+    ),
+    "port-call-crew-remove": Door(
+        args=lambda w: {"pk": w.cleared.pk, "person_id": w.sailor.pk}, post=frozenset({INSPECTOR})
+    ),
+    "port-call-crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file),
+    "port-call-handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY})),
+    "port-call-certificate": Door(args=call_of("cleared"), get=AT_CAM_PHA),
+    "port-call-departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR})),
+    "port-call-release": Door(args=call_of("case"), post=frozenset({HEALTH}), data=lambda w: {"reason": "Đủ 14 ngày"}),
+    "port-call-new": Door(
+        get=frozenset({INSPECTOR, OUTSIDER}), post=frozenset({INSPECTOR}), data=arrival, named_in_body=True
+    ),
+    "vessel": Door(
+        args=lambda w: {"registration": w.cleared.vessel.registration},
+        get=READERS,
+        post=frozenset({INSPECTOR}),
+        data=violation,
+        named_in_body=True,
+    ),
+    "lab-results": Door(
+        get=frozenset({INSPECTOR, OUTSIDER, SUPERVISOR, OTHER_SUPERVISOR, HEALTH}),
+        post=frozenset({INSPECTOR, HEALTH}),
+        data=lab_file,
+        named_in_body=True,
+    ),
+    # Health officers: cases and their contacts, epidemic areas.
+    "cases": Door(get=frozenset({HEALTH, ADMIN})),
+    "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH, ADMIN})),
+    "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH, ADMIN})),
+    "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
+    "epidemic-area-end": Door(
+        args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH}), data=lambda w: {"active_to": "2021-08-20"}
+    ),
+    "epidemic-area-delete": Door(args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH})),
+    # KCS stations.
+    "station": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "station-roster": Door(args=lambda w: STATION, post=frozenset({SUPERVISOR}), data=roster_file),
+    "api:station-roster": Door(
+        args=lambda w: STATION, get=CAM_PHA_STATION, post=frozenset({SUPERVISOR}), data=roster_file
+    ),
+    "api:station-schedule": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-schedule-csv": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-schedule-xlsx": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-schedule-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    # The API of port calls and tests.
+    "api:port-calls": Door(post=frozenset({INSPECTOR}), data=api_arrival, json=True, named_in_body=True),
+    "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA),
+    "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY})),
+    "api:tests": Door(post=frozenset({INSPECTOR, HEALTH}), data=api_test, json=True),
+    "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file),
+    "api:tests-upload": Door(post=frozenset({INSPECTOR, HEALTH}), data=lab_file, named_in_body=True),
+}
+
+
+# --- The URLs, as the resolver knows them --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    route: str
+
+    @property
+    def is_api(self) -> bool:
+        return self.name.startswith("api:")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.name.startswith("admin:")
+
+
+def routes(resolver: URLResolver | None = None, namespace: str = "", prefix: str = "") -> list[Route]:
+    found = []
+    for entry in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(entry.pattern).lstrip("^").rstrip("$")
+        if isinstance(entry, URLResolver):
+            found += routes(entry, ":".join(n for n in (namespace, entry.namespace) if n), route)
+        else:
+            name = entry.name or route
+            found.append(Route(f"{namespace}:{name}" if namespace else name, route))
+    return found
+
+
+def url_of(route: Route, world: SimpleNamespace | None = None) -> str:
+    if route.name in DOORS:
+        return reverse(route.name, kwargs=DOORS[route.name].args(world))
+    # Public and admin URLs: any value will do, the refusal comes before the lookup.
+    return "/" + re.sub(r"<[^>]+>|\(\?P<\w+>[^)]*\)", "1", route.route)
+
+
+ALL_ROUTES = routes()
+APP_ROUTES = [r for r in ALL_ROUTES if not r.is_admin and r.name not in PUBLIC]
+ADMIN_ROUTES = [r for r in ALL_ROUTES if r.is_admin]
+
+
+def test_every_url_is_classified():
+    unclassified = {r.name for r in ALL_ROUTES if not r.is_admin} - set(DOORS) - set(PUBLIC)
+    assert not unclassified, f"say who these serve, in DOORS or PUBLIC: {sorted(unclassified)}"
+    assert not set(DOORS) - {r.name for r in ALL_ROUTES}, "DOORS names a URL that no longer exists"
+
+
+def test_every_socket_is_classified():
+    assert sorted(str(p.pattern) for p in websocket_urlpatterns) == sorted(SOCKETS)
+
+
+# --- The world -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, authority, health):
+    """At Cẩm Phả: a cleared call with its handover approved, one cleared and waiting
+    for approval, a quarantined one with a confirmed case (its alert and contacts), the
+    KCS station with a roster; an epidemic area. Hạ Long has its inspector and its own
+    station and supervisor."""
+    other_supervisor = make_user("tuan", roles.SUPERVISOR)
+    administrator = make_user("quantri", roles.ADMIN)
+    administrator.is_staff = True
+    administrator.save(update_fields=["is_staff"])
+    station = create_station(code="KCS-CP-03", name="Trạm KCS Mông Dương", wharf=cam_pha, supervisors=[supervisor])
+    create_station(code="KCS-HL-01", name="Trạm KCS Làng Khánh", wharf=ha_long, supervisors=[other_supervisor])
+    load_roster(supervisor, station, roster_lines(2, 2))
+
+    cleared, ready = make_call(crew=2), make_call(crew=1)
+    for call in (cleared, ready):
+        for person in people_of(call):
+            record(call, person, sampled_at=NOW - timedelta(hours=1))
+    approve_handover(authority, cleared.pk, now=NOW - timedelta(minutes=30))
+    case = make_call(crew=2)
+    captain = people_of(case)[0]
+    record(case, captain, result=TestResult.POSITIVE, kind=TestKind.RT_PCR)
+    return SimpleNamespace(
+        cam_pha=cam_pha,
+        cleared=cleared,
+        ready=ready,
+        sailor=people_of(cleared)[1],
+        case=case,
+        case_args={"pk": case.pk, "person_id": captain.pk},
+        alert=case.alerts.get(kind="confirmed_case"),
+        area=add_epidemic_area(health, AreaData("Hải Dương", "Chí Linh", date(2021, 8, 1))),
+        personas={
+            INSPECTOR: inspector,
+            OUTSIDER: outsider,
+            SUPERVISOR: supervisor,
+            OTHER_SUPERVISOR: other_supervisor,
+            AUTHORITY: authority,
+            HEALTH: health,
+            ADMIN: administrator,
+        },
+    )
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def send(client: Client, method: str, route: Route, world, door: Door | None = None):
+    url = url_of(route, world)
+    if method == "get":
+        return client.get(url)
+    data = door.data(world) if door else {}
+    if door and door.json:
+        return client.generic(method.upper(), url, json.dumps(data), content_type="application/json")
+    if method == "post":
+        return client.post(url, data)
+    return client.generic(method.upper(), url)
+
+
+DOMAIN_MODELS = [m for m in apps.get_models() if m._meta.app_label in ("vessels", "crews")]
+
+
+def stored() -> dict[str, list[tuple]]:
+    """Every row of the domain, to show that a refused request changed nothing."""
+    return {m._meta.label: list(m._default_manager.order_by("pk").values_list()) for m in DOMAIN_MODELS}
+
+
+def body_of(response) -> str:
+    if response.get("Content-Type", "").startswith("application/vnd.openxml"):
+        book = load_workbook(io.BytesIO(response.content))
+        return " ".join(str(c.value) for sheet in book for row in sheet.iter_rows() for c in row)
+    return response.content.decode("utf-8", "replace")
+
+
+def assert_error_shape(response):
+    body = response.json()
+    assert isinstance(body.get("error"), str) and body["error"], body
+    assert isinstance(body.get("message"), str) and body["message"], body
+
+
+# --- Anonymous ----------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_log_in_from_every_page(world):
+    login = reverse("login")
+    client = client_for(None)
+    before = stored()
+    for route in (r for r in APP_ROUTES if not r.is_api):
+        for method in ("get", "post"):
+            response = send(client, method, route, world)
+            assert response.status_code == 302, (route.name, method, response.status_code)
+            assert response["Location"].startswith(login + "?next="), (route.name, method)
+    assert stored() == before
+
+
+def test_anonymous_callers_of_the_api_get_401_in_the_error_shape(world):
+    client = client_for(None)
+    before = stored()
+    for route in (r for r in APP_ROUTES if r.is_api):
+        for method in ("get", "post", "put", "patch", "delete"):
+            response = send(client, method, route, world)
+            assert response.status_code in (401, 403), (route.name, method, response.status_code)
+            assert_error_shape(response)
+    assert stored() == before
+
+
+def test_the_admin_site_sends_anonymous_and_non_staff_users_to_its_own_login(world):
+    """Every admin URL for anonymous and for the health officer, who holds the most
+    view permissions of the roles without staff status; the admin index for the rest."""
+    admin_login = reverse("admin:login")
+    everywhere = [r for r in ADMIN_ROUTES if r.name not in ("admin:login", "admin:logout")]
+    index = [r for r in ADMIN_ROUTES if r.name == "admin:index"]
+    for persona in [None, *sorted(EVERYONE - {ADMIN})]:
+        client = client_for(world.personas[persona] if persona else None)
+        for route in everywhere if persona in (None, HEALTH) else index:
+            response = client.get(url_of(route))
+            assert response.status_code == 302, (persona, route.name, response.status_code)
+            assert response["Location"].startswith(admin_login), (persona, route.name)
+
+
+def test_public_doors_open_without_login(world):
+    client = client_for(None)
+    for route in (r for r in ALL_ROUTES if r.name in PUBLIC):
+        response = send(client, "post" if route.name in ("logout", "set_language") else "get", route, world)
+        # The verification page answers 404 for a token it does not know.
+        assert response.status_code in (200, 302, 404), (route.name, response.status_code)
+        assert not response.get("Location", "").startswith(reverse("login") + "?next="), route.name
+    handover = world.cleared.handovers.get()
+    response = client.get(reverse("verify-certificate", args=[certificate_token(handover)]))
+    assert response.status_code == 200
+    assert world.cleared.vessel.registration in response.content.decode()
+    assert world.sailor.full_name not in response.content.decode()
+
+
+# --- Each persona outside each door --------------------------------------------------
+
+
+def refused(route: Route, door: Door, method: str, response) -> bool:
+    allowed = {403, 404} | ({400} if door.named_in_body and method == "post" else set())
+    if response.status_code not in allowed:
+        return False
+    if route.is_api:
+        assert_error_shape(response)
+    return True
+
+
+@pytest.mark.parametrize("persona", sorted(EVERYONE))
+def test_each_persona_is_refused_every_door_outside_its_scope_or_role(world, persona):
+    client = client_for(world.personas[persona])
+    holes = []
+    for route in APP_ROUTES:
+        door = DOORS[route.name]
+        for method, served in (("get", door.get), ("post", door.post)):
+            if served is None or persona in served:
+                continue
+            before = stored() if method == "post" else None
+            response = send(client, method, route, world, door)
+            if not refused(route, door, method, response):
+                holes.append((route.name, method, response.status_code))
+            elif before is not None and stored() != before:
+                holes.append((route.name, method, "changed what is stored"))
+    assert holes == []
+    # The lists it is served show it its own scope only.
+    for route in APP_ROUTES:
+        door = DOORS[route.name]
+        if door.hides is not None and persona in door.get:
+            response = send(client, "get", route, world)
+            assert response.status_code == 200, (route.name, response.status_code)
+            assert (door.hides(world) in body_of(response)) == (persona in door.shown_to), route.name
+
+
+def test_the_same_requests_get_through_for_a_persona_each_door_serves(world):
+    """The refusals above mean something: each URL, its objects and its request are right.
+    Each request is rolled back, so every door finds the world as it was."""
+    clients = {persona: client_for(user) for persona, user in world.personas.items()}
+    for route in APP_ROUTES:
+        door = DOORS[route.name]
+        for method, served in (("get", door.get), ("post", door.post)):
+            if not served:
+                continue
+            persona = sorted(served)[0]
+            with transaction.atomic():
+                response = send(clients[persona], method, route, world, door)
+                transaction.set_rollback(True)
+            assert response.status_code in (200, 201, 302), (route.name, method, persona, response.status_code)
+
+
+def test_no_door_writes_on_methods_it_does_not_serve(world):
+    """Tried by a persona the door serves, so scope is no reason to stop: the API
+    answers 405 in the error shape, and nothing stored changes behind the pages that
+    write (the others only read, whatever the method)."""
+    clients = {persona: client_for(user) for persona, user in world.personas.items()}
+    for route in (r for r in APP_ROUTES if r.is_api or DOORS[r.name].post):
+        door = DOORS[route.name]
+        client = clients[sorted(door.post or door.get)[0]]
+        before = stored()
+        for method in ["put", "patch", "delete"] + ([] if door.post else ["post"]):
+            response = send(client, method, route, world)
+            if route.is_api:
+                assert response.status_code == 405, (route.name, method, response.status_code)
+                assert_error_shape(response)
+            assert response.status_code < 500, (route.name, method, response.status_code)
+        assert stored() == before, route.name
+
+
+# --- Sockets ---------------------------------------------------------------------------
+
+SOCKETS = {"ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA), "ws/province/": ("/ws/province/", PROVINCE)}
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pattern", sorted(SOCKETS))
+async def test_sockets_refuse_anonymous_and_everyone_outside_their_scope(
+    pattern, cam_pha, inspector, outsider, supervisor, authority, health
+):
+    path, served = SOCKETS[pattern]
+
+    def more_personas():
+        administrator = make_user("quantri", roles.ADMIN)
+        administrator.is_staff = True
+        administrator.save(update_fields=["is_staff"])
+        return {
+            INSPECTOR: inspector,
+            OUTSIDER: outsider,
+            SUPERVISOR: supervisor,
+            OTHER_SUPERVISOR: make_user("tuan", roles.SUPERVISOR),
+            AUTHORITY: authority,
+            HEALTH: health,
+            ADMIN: administrator,
+        }
+
+    personas = await database_sync_to_async(more_personas)()
+    anonymous, _connected = await connect(path, ORIGIN)
+    assert await close_code(anonymous) == 4401
+    await anonymous.disconnect()
+    for persona, user in sorted(personas.items()):
+        communicator, _connected = await connect(path, await database_sync_to_async(token_header)(user))
+        if persona in served:
+            assert (await receive_json(communicator))["type"] == "snapshot", persona
+        else:
+            assert await close_code(communicator) == 4403, persona
+        await communicator.disconnect()
