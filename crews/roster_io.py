@@ -32,9 +32,10 @@ MAX_COLUMNS = 100
 # An XLSX file is a zip archive: a small one can unpack into gigabytes (a zip bomb).
 # What its entries declare is checked before the workbook is opened; Python's zipfile
 # never inflates an entry past its declared size (a lie fails the CRC check), so the
-# declared sizes bound the bytes actually read.
+# declared sizes bound the bytes actually read. A workbook at the row limit with every
+# lab column filled unpacks to about 10 MB; openpyxl reads 2 to 4 MB of XML a second.
 MAX_XLSX_ENTRIES = 1000
-XLSX_UNPACKED_PER_MB = 10
+XLSX_UNPACKED_PER_MB = 2
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and old .xls files
 # A cell starting with these is run as a formula by a spreadsheet (CSV injection).
 FORMULA_START = ("=", "@")
@@ -91,9 +92,11 @@ def read_upload(
     max_rows = settings.PORTGUARD_UPLOAD_MAX_ROWS
     # The header and one row more than allowed are enough to tell that a file is too long.
     read = _xlsx_cells if _is_xlsx(name, data) else _csv_cells
-    cells = read(name, data, max_rows + 2, required)
+    cells = read(name, data, max_lines=max_rows + 2)
+    if not cells:
+        raise _empty(required)
     aliases = aliases or {}
-    header = [aliases.get(header_key(cell), header_key(cell)) for cell in cells[0]] if cells else []
+    header = [aliases.get(header_key(cell), header_key(cell)) for cell in cells[0]]
     missing = [c for c in required if c not in header]
     if missing:
         raise InvalidFile(
@@ -187,8 +190,8 @@ def _check_zip(data: bytes) -> None:
         raise InvalidFile(_("This zip file is not an XLSX workbook."), [])
 
 
-def _xlsx_cells(name: str, data: bytes, max_rows: int, required: Sequence[str]) -> list[list[str]]:
-    """The first sheet's first ``max_rows`` rows as text. Formulas are read as their
+def _xlsx_cells(name: str, data: bytes, max_lines: int) -> list[list[str]]:
+    """The first sheet's first ``max_lines`` rows as text. Formulas are read as their
     text (``data_only=False``), never as the value Excel last computed."""
     _check_zip(data)
     try:
@@ -202,7 +205,7 @@ def _xlsx_cells(name: str, data: bytes, max_rows: int, required: Sequence[str]) 
         # Cells right of the limit are never read: one of them per row could otherwise
         # make each row 16,384 cells wide.
         for values in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
-            if len(cells) == max_rows:
+            if len(cells) == max_lines:
                 break
             line = [_cell_text(v) for v in values]
             while line and not line[-1]:
@@ -262,7 +265,8 @@ def _decode(data: bytes) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _csv_cells(name: str, data: bytes, max_rows: int, required: Sequence[str]) -> list[list[str]]:
+def _csv_cells(name: str, data: bytes, max_lines: int) -> list[list[str]]:
+    """The first ``max_lines`` lines as text."""
     if name and not name.endswith((".csv", ".txt")):
         raise InvalidFile(_("Upload a CSV or XLSX file."), [])
     text = _decode(data)
@@ -282,10 +286,10 @@ def _csv_cells(name: str, data: bytes, max_rows: int, required: Sequence[str]) -
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-            nrows=max_rows,
+            nrows=max_lines,
         )
-    except pd.errors.EmptyDataError:
-        raise _empty(required) from None
+    except pd.errors.EmptyDataError:  # a byte-order mark and nothing else
+        return []
     except pd.errors.ParserError as error:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if found:

@@ -184,6 +184,17 @@ def test_windows_1258_csv_is_refused_naming_the_first_row_not_in_utf8(upload):
     assert [(r["row"], r["column"]) for r in body["rows"]] == [(3, "")]
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("bom.csv", b"\xef\xbb\xbf"), ("empty.xlsx", None)],
+    ids=["a byte-order mark alone", "a workbook without cells"],
+)
+def test_a_file_with_nothing_in_it_is_an_empty_file(upload, name, content):
+    body = refused(upload.post(name, xlsx_bytes() if content is None else content), upload)
+    assert body["message"] == "The file is empty."
+    assert [(r["row"], r["column"]) for r in body["rows"]] == [(1, "")]
+
+
 # --- Columns -------------------------------------------------------------------------
 
 
@@ -329,7 +340,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes_before_the_workbook_is_op
 
     monkeypatch.setattr("crews.roster_io.load_workbook", never)
     body = refused(upload.post("bomb.xlsx", bomb), upload)
-    assert body["message"] == "This XLSX file unpacks to more than 100 MB: it is not an ordinary spreadsheet."
+    assert body["message"] == "This XLSX file unpacks to more than 20 MB: it is not an ordinary spreadsheet."
 
 
 def lying_about_its_size(content: bytes, name: str, declared: int) -> bytes:
@@ -442,7 +453,7 @@ def test_one_bad_roster_row_in_ten_thousand_is_named_and_nothing_is_saved(statio
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bomb.xlsx", None, "This XLSX file unpacks to more than 100 MB"),
+        ("bomb.xlsx", None, "This XLSX file unpacks to more than 20 MB"),
         ("big.csv", b"x" * (20 * MB), "The file is larger than 10 MB."),
         ("ansi.csv", b"full_name\n" + WINDOWS_1258_NAME, "The CSV file is not in UTF-8"),
     ],
@@ -457,6 +468,13 @@ def test_the_upload_pages_show_the_same_refusal(client, upload, name, content, m
     assert upload.saved() == 0
 
 
+def test_a_20_mb_form_field_on_a_page_is_a_400_not_a_500(client, upload):
+    client.force_login(upload.user)
+    response = client.post(upload.page, {"file": "x" * (20 * MB)})
+    assert response.status_code == 400
+    assert upload.saved() == 0
+
+
 def test_refusals_are_in_vietnamese_by_default(client, upload):
     client.force_login(upload.user)
     content = csv_bytes(upload.header, upload.row(id_number="=1+1"))
@@ -465,7 +483,7 @@ def test_refusals_are_in_vietnamese_by_default(client, upload):
         "“=1+1” bắt đầu bằng “=” nên bảng tính sẽ chạy nó như một công thức: hãy ghi chính giá trị đó."
     )
     page = client.post(upload.page, {"file": SimpleUploadedFile("bomb.xlsx", zip_bomb())})
-    assert "Tệp XLSX này giải nén ra hơn 100 MB" in page.content.decode()
+    assert "Tệp XLSX này giải nén ra hơn 20 MB" in page.content.decode()
 
 
 # --- Exports -------------------------------------------------------------------------
