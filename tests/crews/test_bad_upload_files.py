@@ -233,7 +233,7 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_refused_with_its_row
     content = csv_bytes(upload.header, upload.good, upload.row(**{column: formula}))
     body = refused(upload.post("injected.csv", content), upload)
     assert "formula" in body["message"] and "nothing was saved" in body["message"]
-    ((row,),) = [body["rows"]]
+    (row,) = body["rows"]
     assert (row["row"], row["column"]) == (3, column)
     assert f"starts with “{formula[0]}”" in row["message"] and formula[:10] in row["message"]
 
@@ -241,7 +241,7 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_refused_with_its_row
 def test_a_leading_minus_outside_names_and_ids_is_left_to_the_columns_own_check(upload):
     content = csv_bytes(upload.header, upload.row(**{upload.choice_column: "-"}))
     body = refused(upload.post("dash.csv", content), upload)
-    ((row,),) = [body["rows"]]
+    (row,) = body["rows"]
     assert row["column"] == upload.choice_column and "formula" not in row["message"]
 
 
@@ -282,7 +282,7 @@ def test_a_20_mb_file_is_refused_by_the_size_limit_before_parsing(upload):
     assert body["rows"] == [{"row": 1, "column": "", "message": "Split the file into smaller ones."}]
 
 
-def test_the_size_limit_follows_the_setting(upload, settings):
+def test_every_upload_follows_the_size_setting(upload, settings):
     settings.PORTGUARD_UPLOAD_MAX_MB = 1
     content = csv_bytes(upload.header, upload.good) + b" " * MB
     assert refused(upload.post("big.csv", content), upload)["message"] == "The file is larger than 1 MB."
@@ -364,6 +364,7 @@ def test_a_zip_that_lies_about_its_sizes_is_read_no_further_than_it_declares(upl
     sheet = entries["xl/worksheets/sheet1.xml"]
     entries["xl/worksheets/sheet1.xml"] = sheet.replace(b"</worksheet>", b" " * (20 * MB) + b"</worksheet>")
     liar = lying_about_its_size(deflated_zip(entries), "xl/worksheets/sheet1.xml", len(sheet))
+    assert sum(e.file_size for e in zipfile.ZipFile(io.BytesIO(liar)).infolist()) < MB  # passes the size check
     body = refused(upload.post("liar.xlsx", liar), upload)
     assert body["message"] == "This is not a readable XLSX file."
 
