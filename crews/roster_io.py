@@ -270,7 +270,7 @@ def _csv_cells(name: str, data: bytes, max_lines: int) -> list[list[str]]:
     if name and not name.endswith((".csv", ".txt")):
         raise InvalidFile(_("Upload a CSV or XLSX file."), [])
     text = _decode(data)
-    first_line = text[: text.find("\n")] if "\n" in text else text
+    first_line = re.match(r"[^\r\n]*", text).group()
     separator = ","
     if "," not in first_line:
         separator = ";" if ";" in first_line else "\t" if "\t" in first_line else ","

@@ -23,7 +23,7 @@ from openpyxl import Workbook, load_workbook
 
 from crews.imports import CREW_REQUIRED, LAB_REQUIRED
 from crews.models import CrewMember, Person, RosterEntry, ScreeningTest, StaffMember
-from crews.roster_io import to_csv, to_xlsx
+from crews.roster_io import read_upload, to_csv, to_xlsx
 from crews.stations import ROSTER_COLUMNS, RosterLine, load_roster
 from tests.conftest import ARRIVAL, people_of
 from tests.vessels.test_api import client_for
@@ -167,6 +167,13 @@ def test_decomposed_diacritics_are_stored_composed(upload):
     response = upload.post("mac.csv", csv_bytes(upload.header, upload.row(**{upload.text_column: decomposed})))
     assert response.status_code == 201
     assert upload.stored_text() == [text]
+
+
+def test_lines_ending_in_a_lone_carriage_return_are_read():
+    lines = [["id_number", "full_name", "note"], *([f"0220{i:08d}", NAME, ""] for i in range(60))]
+    content = csv_bytes(*lines).replace(b"\r\n", b"\r")  # as Excel for old Macs writes it
+    rows = read_upload(SimpleUploadedFile("mac.csv", content), ["id_number", "full_name"])
+    assert len(rows) == 60 and rows[-1] == (61, {"id_number": "022000000059", "full_name": NAME})
 
 
 # "Nguyễn Văn Hùng" as Excel on a Vietnamese Windows saves a plain “CSV”: Windows-1258,
