@@ -40,74 +40,11 @@ from vessels.services import (
 
 from .choices import CrewRole, IdKind, TestKind, TestResult
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
-from .roster_io import _is_xlsx, _read_csv, _read_xlsx, problem, to_csv
+from .roster_io import Rows, problem, read_upload, to_csv
 from .services import PersonData, TestData, record_tests, resolve_people
 from .stations import parse_day, visible_stations
 
-Rows = list[tuple[int, dict[str, str]]]
-
-
-# --- Reading a file ------------------------------------------------------------------
-
-
-def header_key(text: str) -> str:
-    """``"Họ và tên"`` → ``"ho_va_ten"``: how a header cell is matched to a column."""
-    return re.sub(r"[\s\-/.]+", "_", fold_place(str(text))).strip("_")
-
-
-def max_bytes() -> int:
-    return settings.PORTGUARD_UPLOAD_MAX_MB * 1024 * 1024
-
-
-def read_upload(
-    upload: IO[bytes],
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-    aliases: Mapping[str, str] | None = None,
-) -> Rows:
-    """The non-blank rows of a CSV or XLSX file as ``(row number, {column: text})`` for
-    the ``required`` and ``optional`` columns (an optional column missing from the file
-    reads as empty text). Header cells are matched without case or diacritics, and
-    through ``aliases`` (``{"rank": "role"}``). Raises ``InvalidFile`` when the file is
-    too large, unreadable, lacks a column, has no rows or too many."""
-    limit = max_bytes()
-    size = getattr(upload, "size", None)
-    data = b"" if size is not None and size > limit else upload.read(limit + 1)
-    if (size is not None and size > limit) or len(data) > limit:
-        raise InvalidFile(
-            _("The file is larger than %(mb)d MB.") % {"mb": settings.PORTGUARD_UPLOAD_MAX_MB},
-            [problem(1, "", _("Split the file into smaller ones."))],
-        )
-    if not data.strip():
-        raise InvalidFile(
-            _("The file is empty."), [problem(1, "", _("Expected a header row: %s.") % ", ".join(required))]
-        )
-    name = (getattr(upload, "name", "") or "").lower()
-    frame = _read_xlsx(data) if _is_xlsx(name, data) else _read_csv(name, data)
-    cells = frame.to_numpy(dtype=object).tolist()
-    aliases = aliases or {}
-    header = [aliases.get(header_key(cell), header_key(cell)) for cell in cells[0]] if cells else []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InvalidFile(
-            _("The file lacks the columns %(columns)s.") % {"columns": ", ".join(missing)},
-            [problem(1, column, _("Missing column.")) for column in missing],
-        )
-    if len(cells) - 1 > settings.PORTGUARD_UPLOAD_MAX_ROWS:
-        raise InvalidFile(
-            _("The file has more than %(max)d rows.") % {"max": settings.PORTGUARD_UPLOAD_MAX_ROWS},
-            [problem(settings.PORTGUARD_UPLOAD_MAX_ROWS + 2, "", _("Split the file into smaller ones."))],
-        )
-    positions = {c: header.index(c) for c in (*required, *optional) if c in header}
-    absent = {c: "" for c in optional if c not in positions}
-    rows: Rows = []
-    for number, line in enumerate(cells[1:], start=2):
-        values = {c: str(line[p]).strip() for c, p in positions.items()}
-        if any(values.values()):
-            rows.append((number, {**values, **absent}))
-    if not rows:
-        raise InvalidFile(_("The file has no rows under its header."), [problem(2, "", _("No rows."))])
-    return rows
+# --- Refusing a file ----------------------------------------------------------------
 
 
 def refuse(problems: list[dict], columns: Sequence[str], message: Callable[[int], str]) -> None:
@@ -322,7 +259,9 @@ def load_crew_list(user, port_call_id: int, upload: IO[bytes], now: datetime | N
     if call.departed_at is not None:
         raise DomainError(_("The vessel has departed."), code="departed")
     now = now or timezone.now()
-    rows = read_upload(upload, CREW_REQUIRED, CREW_COLUMNS, CREW_ALIASES)
+    rows = read_upload(
+        upload, CREW_REQUIRED, CREW_COLUMNS, CREW_ALIASES, plain_text=("full_name", "nationality", "id_number")
+    )
     lines, problems = check_crew_rows(rows, _manifest_keys(call), timezone.localtime(now).date())
     refuse(problems, CREW_COLUMNS, crew_list_problems)
     with transaction.atomic():
@@ -732,7 +671,13 @@ def load_lab_results(user, upload: IO[bytes], now: datetime | None = None) -> La
     """
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
     now = now or timezone.now()
-    rows = read_upload(upload, LAB_REQUIRED, LAB_COLUMNS, LAB_ALIASES)
+    rows = read_upload(
+        upload,
+        LAB_REQUIRED,
+        LAB_COLUMNS,
+        LAB_ALIASES,
+        plain_text=("id_number", "pool_id", "sample_id", "lab", "kit_lot"),
+    )
     lines, problems = check_lab_rows(rows, _load_known(user, rows), now)
     refuse(problems, LAB_COLUMNS, results_file_problems)
     retest = []

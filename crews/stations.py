@@ -142,10 +142,10 @@ def parse_day(value: str) -> date | None:
 
 def load_roster_file(user, station: KcsStation, upload: IO[bytes]) -> int:
     """Load a roster from an uploaded CSV or XLSX file; see ``load_roster``."""
-    from .roster_io import read_table
+    from .roster_io import read_upload
 
     _require_roster_writer(user, station)
-    table = read_table(upload, ROSTER_COLUMNS)
+    table = read_upload(upload, ROSTER_COLUMNS, plain_text=("id_number", "full_name"))
     return load_roster(user, station, [RosterLine(row=number, **values) for number, values in table])
 
 

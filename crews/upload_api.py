@@ -18,7 +18,16 @@ from . import imports
 FILE_REQUEST = {
     "multipart/form-data": {
         "type": "object",
-        "properties": {"file": {"type": "string", "format": "binary", "description": "A CSV (UTF-8) or XLSX file"}},
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": (
+                    "A CSV (UTF-8, or UTF-16 with a byte-order mark) or XLSX file, at most PORTGUARD_UPLOAD_MAX_MB; "
+                    "cells starting with = or @, and names or IDs starting with + or -, are refused as formulas"
+                ),
+            }
+        },
         "required": ["file"],
     }
 }

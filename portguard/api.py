@@ -1,7 +1,9 @@
 """API conventions shared by every endpoint: the JSON error shape."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -58,6 +60,13 @@ def exception_handler(exc, context):
         return error_response("not_found", "Not found.", 404)
     if isinstance(exc, PermissionDenied):
         return error_response("forbidden", str(exc) or "Forbidden.", 403)
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
+        # Django refuses a form field (not a file) that is too large, or too many of them,
+        # while DRF parses the body; Django alone would answer with an HTML page.
+        message = _("The request is too large: send the file as a file upload, at most %(mb)d MB.") % {
+            "mb": settings.PORTGUARD_UPLOAD_MAX_MB
+        }
+        return error_response("request_too_large", message, 400)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()))

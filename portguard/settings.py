@@ -220,6 +220,6 @@ PORTGUARD_RAPID_OVERDUE_HOURS = env_int("PORTGUARD_RAPID_OVERDUE_HOURS", 2)
 PORTGUARD_RT_PCR_INTERVAL_DAYS = env_int("PORTGUARD_RT_PCR_INTERVAL_DAYS", 3)
 PORTGUARD_POOL_SIZE = env_int("PORTGUARD_POOL_SIZE", 5)
 
-# Uploads (crew lists, lab results): a larger file or more rows is refused whole.
+# Uploads (crew lists, lab results, rosters): a larger file or more rows is refused whole.
 PORTGUARD_UPLOAD_MAX_MB = env_int("PORTGUARD_UPLOAD_MAX_MB", 10)
 PORTGUARD_UPLOAD_MAX_ROWS = env_int("PORTGUARD_UPLOAD_MAX_ROWS", 20000)
