@@ -2,7 +2,8 @@
 
 A connection to PostgreSQL dropped, or a database that does not answer, raises
 ``OperationalError`` or ``InterfaceError``. Every write runs in ``transaction.atomic()``,
-so what the request was writing has rolled back; the caller is told to try again.
+so a write cut off before it committed has rolled back whole; the caller is told to
+try again.
 The API answers in its JSON error shape (``portguard.api.exception_handler``), pages
 with a short page of their own (``DatabaseUnavailableMiddleware``).
 """
