@@ -10,6 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .domain import DomainError, HandoverBlocked, InvalidFile
+from .middleware import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable_message,
+    is_database_unavailable,
+    log_database_unavailable,
+)
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -54,6 +60,11 @@ def domain_error_response(exc: DomainError) -> Response:
 
 
 def exception_handler(exc, context):
+    if is_database_unavailable(exc):
+        log_database_unavailable(context["request"], exc)
+        response = error_response("database_unavailable", database_unavailable_message(), 503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
     if isinstance(exc, Http404):
@@ -84,7 +95,10 @@ def exception_handler(exc, context):
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {
-        "error": {"type": "string", "description": "A stable code: validation_error, not_found, forbidden, …"},
+        "error": {
+            "type": "string",
+            "description": "A stable code: validation_error, not_found, forbidden, database_unavailable, …",
+        },
         "message": {"type": "string", "description": "For people, in the caller's language."},
         "fields": {
             "type": "object",

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portguard.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portguard.urls"
@@ -127,12 +128,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Channels: in-memory for one process, Redis when REDIS_URL is given. The pub/sub layer
 # publishes each event once per group and every daphne process fans it out to its own
 # sockets: one Redis message per event, not one per socket. Delivery is at most once,
-# which dashboards tolerate: they re-read a snapshot whenever they reconnect.
+# which dashboards tolerate: they re-read a snapshot whenever they reconnect, and a
+# process that lost Redis closes its sockets so that they do (realtime/layers.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "realtime.layers.RedisPubSubChannelLayer",
             "CONFIG": {
                 # Reads poll every 0.1 s, so a 10 s read timeout only trips on a dead server.
                 "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 3, "socket_timeout": 10}],

@@ -5,6 +5,7 @@ event, already serialised once by ``realtime.broadcast``.
 """
 
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -15,10 +16,15 @@ from vessels.services import sees_all_wharves, visible_wharves
 from .broadcast import PROVINCE_GROUP, wharf_group
 from .snapshot import dashboard_snapshot
 
+logger = logging.getLogger(__name__)
+
 # Close codes in the 4000 range are the application's own (RFC 6455 §7.4.2).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_BIG = 1009
+# Events may have been lost (the process lost Redis): reconnect for a fresh snapshot.
+# Like HTTP's 503; daphne lets an application send only 1000 or a code from 3000 up.
+CLOSE_RESYNC = 4503
 MAX_CLIENT_FRAME = 4096
 
 
@@ -48,7 +54,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                # Redis down: the subscription went with the connection anyway.
+                logger.warning("Could not leave %s on the channel layer", group, exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Dashboards only listen: small frames are ignored, a flood is cut off."""
@@ -57,6 +67,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     async def dashboard_event(self, event):
         await self.send(text_data=event["text"])
+
+    async def dashboard_resync(self, event):
+        """This process lost Redis for a while (``realtime.layers``): events may be lost."""
+        await self.close(code=CLOSE_RESYNC)
 
     def groups_for(self, user) -> tuple[str, ...] | None:
         """The groups this user may listen to here, or None when outside their scope."""

@@ -116,6 +116,12 @@ class Daphne:
             self.process.wait(timeout=10)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, in the middle of whatever it was doing."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
+
 
 @contextmanager
 def running(*servers):

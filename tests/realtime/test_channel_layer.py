@@ -1,9 +1,16 @@
 """The configured channel layer carries a group message: in memory by default, through
-Redis when REDIS_URL is set (the production-shape pass)."""
+Redis when REDIS_URL is set (the production-shape pass). The Redis layer tells a
+process's sockets to resynchronise whenever its subscription to Redis breaks."""
+
+import asyncio
 
 import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.asyncio import Redis
+
+from realtime.layers import RESYNC, RedisPubSubChannelLayer
+from tests.realtime.servers import PrivateRedis
 
 
 @pytest.mark.asyncio
@@ -16,12 +23,58 @@ async def test_group_message_reaches_a_member_of_the_group():
     await layer.group_discard("wharf.CP-03", channel)
 
 
-def test_redis_url_selects_the_redis_pubsub_layer():
+def test_redis_url_selects_the_redis_pubsub_layer_that_resyncs_sockets():
     backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
     if settings.REDIS_URL:
-        assert backend == "channels_redis.pubsub.RedisPubSubChannelLayer"
+        assert backend == "realtime.layers.RedisPubSubChannelLayer"
         config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
         assert config["hosts"][0]["address"] == settings.REDIS_URL
         assert config["hosts"][0]["socket_connect_timeout"] > 0
     else:
         assert backend == "channels.layers.InMemoryChannelLayer"
+
+
+@pytest.fixture
+def private_redis():
+    redis = PrivateRedis()
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+async def subscribed_layer(redis: PrivateRedis):
+    layer = RedisPubSubChannelLayer(hosts=[{"address": redis.url, "socket_connect_timeout": 3}])
+    channel = await layer.new_channel()
+    await layer.group_add("wharf.CP-03", channel)
+    await layer.group_send("wharf.CP-03", {"type": "dashboard.event", "text": "{}"})
+    assert await asyncio.wait_for(layer.receive(channel), 5) == {"type": "dashboard.event", "text": "{}"}
+    return layer, channel
+
+
+async def next_event(layer, channel) -> dict:
+    """The next message that is not a resync."""
+    while (message := await layer.receive(channel)) == RESYNC:
+        pass
+    return message
+
+
+@pytest.mark.asyncio
+async def test_a_subscription_dropped_and_restored_at_once_still_resyncs_its_sockets(private_redis):
+    layer, channel = await subscribed_layer(private_redis)
+    # Redis stays up; only the subscribing connection is cut, and reconnects at once.
+    client = Redis.from_url(private_redis.url)
+    assert await client.client_kill_filter(_type="pubsub") == 1
+    await client.aclose()
+    assert await asyncio.wait_for(layer.receive(channel), 5) == RESYNC
+    # Events flow again (after a second resync, when the loss was also seen on reading).
+    await layer.group_send("wharf.CP-03", {"type": "dashboard.event", "text": "{}"})
+    assert await asyncio.wait_for(next_event(layer, channel), 5) == {"type": "dashboard.event", "text": "{}"}
+    await layer.flush()
+
+
+@pytest.mark.asyncio
+async def test_redis_going_away_resyncs_the_sockets_at_once(private_redis):
+    layer, channel = await subscribed_layer(private_redis)
+    await asyncio.to_thread(private_redis.stop)
+    assert await asyncio.wait_for(layer.receive(channel), 5) == RESYNC
+    await layer.flush()

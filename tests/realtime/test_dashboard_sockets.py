@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -14,6 +15,9 @@ from rest_framework.authtoken.models import Token
 from crews.choices import TestKind, TestResult
 from crews.services import TestData, record_test
 from portguard.asgi import application
+from realtime.broadcast import wharf_group
+from realtime.consumers import CLOSE_RESYNC
+from realtime.layers import RESYNC
 from tests.conftest import people_of
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -121,3 +125,13 @@ async def test_junk_frames_are_ignored_and_a_flood_is_cut_off(make_call, inspect
     again, connected = await connect("/ws/wharves/CP-03/", header)
     assert connected and (await receive_json(again))["type"] == "snapshot"
     await again.disconnect()
+
+
+async def test_a_resync_from_the_channel_layer_closes_the_socket_so_the_dashboard_rereads(make_call, inspector):
+    await database_sync_to_async(make_call)(crew=1)
+    header = await database_sync_to_async(token_header)(inspector)
+    communicator, _connected = await connect("/ws/wharves/CP-03/", header)
+    assert (await receive_json(communicator))["type"] == "snapshot"
+    await get_channel_layer().group_send(wharf_group("CP-03"), RESYNC)
+    assert await close_code(communicator) == CLOSE_RESYNC
+    await communicator.disconnect()

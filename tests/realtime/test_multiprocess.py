@@ -1,22 +1,34 @@
-"""Several daphne processes sharing Redis, and a Redis that goes away: real servers,
-real sockets, real HTTP."""
+"""Several daphne processes sharing Redis, one of them killed in the middle of traffic,
+and a Redis that goes away while results are posted: real servers, real sockets, real
+HTTP. No write is lost and every dashboard comes back to the current state."""
 
 import asyncio
+import http.client
 import json
+import time
 import urllib.error
 import urllib.request
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from crews.models import ScreeningTest
+from crews.models import Person, ScreeningTest
+from realtime.consumers import CLOSE_RESYNC
 from tests.conftest import people_of
 from tests.realtime.servers import Daphne, PrivateRedis, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# Results posted while a process dies or Redis restarts: each for another person, so a
+# dashboard's "tested" count tells whether it reflects every one of them.
+WRITES = 24
 
 
 @pytest.fixture
@@ -26,19 +38,30 @@ def scene(make_call, inspector):
     return call, people_of(call), token
 
 
-def post_result(server: Daphne, token: str, call, person, result: str = "negative") -> int:
-    body = json.dumps(
-        {
-            "id_number": person.id_number,
-            "kind": "rapid",
-            "sampled_at": timezone.now().isoformat(),
-            "result": result,
-            "port_call": call.pk,
-        }
-    ).encode()
+@pytest.fixture
+def busy_scene(make_call, inspector):
+    """A port call with a person for each write, and one more for the write after."""
+    call = make_call(crew=WRITES + 1, arrived_at=timezone.now() - timedelta(hours=1))
+    token = Token.objects.create(user=inspector).key
+    return call, people_of(call), token
+
+
+def post_result(
+    server: Daphne, token: str, call, person, result: str = "negative", client_uuid: str | None = None
+) -> int | None:
+    """The status the server answered, or None when no answer came (a dead process)."""
+    body = {
+        "id_number": person.id_number,
+        "kind": "rapid",
+        "sampled_at": timezone.now().isoformat(),
+        "result": result,
+        "port_call": call.pk,
+    }
+    if client_uuid:
+        body["client_uuid"] = client_uuid
     request = urllib.request.Request(
         f"{server.http}/api/v1/tests/",
-        data=body,
+        data=json.dumps(body).encode(),
         headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
     )
     try:
@@ -46,6 +69,8 @@ def post_result(server: Daphne, token: str, call, person, result: str = "negativ
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        return None
 
 
 async def next_of_type(socket, event_type: str, timeout: float = 10):
@@ -81,36 +106,184 @@ def test_result_recorded_through_one_process_reaches_a_socket_on_another(scene):
         asyncio.run(scenario())
 
 
-def test_writes_survive_redis_going_away_and_dashboards_resynchronise(scene):
-    call, people, token = scene
-    redis = PrivateRedis()
-    server = Daphne(redis.url)
+@dataclass
+class Write:
+    person: Person
+    client_uuid: str
+    attempts: list[tuple[Daphne, int | None]] = field(default_factory=list)
 
-    async def reconnect_and_read_snapshot():
-        """What the dashboard script does: retry until a socket gives a snapshot."""
-        for _attempt in range(100):
-            try:
-                socket = await dashboard(server, token)
-                return socket, await next_of_type(socket, "snapshot", timeout=5)
-            except (TimeoutError, OSError, Exception):
-                await asyncio.sleep(0.2)
-        raise AssertionError("the dashboard never resynchronised")
+    @property
+    def status(self) -> int | None:
+        return self.attempts[-1][1]
+
+    @property
+    def server(self) -> Daphne:
+        return self.attempts[-1][0]
+
+
+class Traffic:
+    """Results posted one after another by a client behind the proxy: the proxy takes the
+    processes in turn and passes a request that one did not answer to the next (nginx's
+    ``proxy_next_upstream``); the result's client_uuid makes that retry safe."""
+
+    def __init__(self, servers: list[Daphne], token: str, call, people: list[Person]):
+        self.servers, self.token, self.call, self.people = servers, token, call, people
+        self.writes: list[Write] = []
+
+    def run(self) -> None:
+        for index, person in enumerate(self.people):
+            write = Write(person, str(uuid.uuid4()))
+            turn = index % len(self.servers)
+            for server in self.servers[turn:] + self.servers[:turn]:
+                status = post_result(server, self.token, self.call, person, client_uuid=write.client_uuid)
+                write.attempts.append((server, status))
+                if status is not None:
+                    break
+            self.writes.append(write)
+
+    def answered_by(self, server: Daphne) -> int:
+        return sum(1 for w in list(self.writes) if w.server is server and w.status == 201)
+
+
+async def until(check, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def reconnect(server: Daphne, token: str):
+    """What dashboard.js does: try again until a socket gives a snapshot."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket = await dashboard(server, token)
+            return socket, await next_of_type(socket, "snapshot", timeout=5)
+        except (OSError, InvalidStatus, ConnectionClosed, TimeoutError):
+            await asyncio.sleep(0.1)
+    raise AssertionError("the dashboard never resynchronised")
+
+
+async def close_code(socket, timeout: float = 10) -> int | None:
+    """Read until the server closes the socket; its close code (None: no close frame)."""
+
+    async def drain():
+        while True:
+            await socket.recv()
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(drain(), timeout)
+    return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+async def results_seen(socket, id_numbers: set[str], timeout: float = 10) -> None:
+    """Read events until a ``test.recorded`` has come for each of these people."""
+    missing = set(id_numbers)
+
+    async def wait():
+        while missing:
+            message = json.loads(await socket.recv())
+            if message["type"] == "test.recorded":
+                missing.discard(message["test"]["id_number"])
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def view_comes_to_tested(socket, snapshot: dict, expected: int, timeout: float = 10) -> None:
+    """The dashboard's view (the snapshot, then each update) comes to ``expected`` tested."""
+    (state,) = snapshot["port_calls"]
+    tested = state["counts"]["tested"]
+
+    async def wait():
+        nonlocal tested
+        while tested != expected:
+            message = json.loads(await socket.recv())
+            if message["type"] == "port_call.updated":
+                tested = message["port_call"]["counts"]["tested"]
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+def stored_client_uuids(call) -> list[str]:
+    """The client_uuid of every result stored for the call, repeats included."""
+    return sorted(str(u) for u in ScreeningTest.objects.filter(port_call=call).values_list("client_uuid", flat=True))
+
+
+def client_uuids(writes: list[Write]) -> list[str]:
+    return sorted(w.client_uuid for w in writes)
+
+
+def test_killing_one_process_mid_traffic_loses_no_write_and_its_dashboards_move_to_the_other(busy_scene):
+    call, people, token = busy_scene
+    redis = PrivateRedis()
+    a, b = Daphne(redis.url), Daphne(redis.url)
+    traffic = Traffic([a, b], token, call, people[:WRITES])
 
     async def scenario():
-        async with dashboard(server, token) as socket:
-            await next_of_type(socket, "snapshot")
-            redis.stop()
-            # Redis is down: the write still commits and answers 2xx.
-            assert await asyncio.to_thread(post_result, server, token, call, people[0]) == 201
-            assert await asyncio.to_thread(ScreeningTest.objects.filter(person=people[0]).count) == 1
-        redis.start()
-        socket, snapshot = await reconnect_and_read_snapshot()
+        async with dashboard(a, token) as on_a, dashboard(b, token) as on_b:
+            await next_of_type(on_a, "snapshot")
+            await next_of_type(on_b, "snapshot")
+            writing = asyncio.create_task(asyncio.to_thread(traffic.run))
+            await until(lambda: traffic.answered_by(a) >= 3, "writes through A")
+            a.kill()
+            await writing
+            assert await close_code(on_a) is None  # the process died: no close frame
+
+            writes = traffic.writes
+            assert all(w.status in (200, 201) for w in writes)
+            assert all(status in (200, 201) for w in writes for server, status in w.attempts if server is b)
+            # 200 is the first record, for a write A committed but died before answering.
+            assert all(w.attempts[0] == (a, None) for w in writes if w.status == 200)
+            assert traffic.answered_by(b) > WRITES // 2
+            assert await asyncio.to_thread(stored_client_uuids, call) == client_uuids(writes)  # each once
+            # Every write answered 201, through A or B, was announced to B's dashboard.
+            await results_seen(on_b, {w.person.id_number for w in writes if w.status == 201})
+
+        socket, snapshot = await reconnect(b, token)  # the proxy sends A's dashboard to B
         async with socket:
             (state,) = snapshot["port_calls"]
-            assert state["counts"]["tested"] == 1  # the write made while Redis was down
-            assert await asyncio.to_thread(post_result, server, token, call, people[1]) == 201
+            assert state["counts"]["tested"] == WRITES
+            assert await asyncio.to_thread(post_result, b, token, call, people[WRITES]) == 201
             event = await next_of_type(socket, "test.recorded")
-            assert event["test"]["id_number"] == people[1].id_number
+            assert event["test"]["id_number"] == people[WRITES].id_number
 
-    with running(redis, server):
+    with running(redis, a, b):
+        asyncio.run(scenario())
+
+
+def test_writes_go_on_while_redis_restarts_and_every_dashboard_resynchronises(busy_scene):
+    call, people, token = busy_scene
+    redis = PrivateRedis()
+    a, b = Daphne(redis.url), Daphne(redis.url)
+    traffic = Traffic([a, b], token, call, people[:WRITES])
+
+    async def scenario():
+        sockets = [await dashboard(a, token), await dashboard(b, token)]
+        for socket in sockets:
+            await next_of_type(socket, "snapshot")
+        writing = asyncio.create_task(asyncio.to_thread(traffic.run))
+        await until(lambda: len(traffic.writes) >= 4, "writes before the outage")
+        await asyncio.to_thread(redis.stop)
+        # Events are being lost: each process closes its dashboards so that they re-read.
+        assert [await close_code(socket) for socket in sockets] == [CLOSE_RESYNC, CLOSE_RESYNC]
+        during = len(traffic.writes)
+        await until(lambda: len(traffic.writes) >= during + 4, "writes while Redis is down")
+        await asyncio.to_thread(redis.start)
+        assert len(traffic.writes) < WRITES  # and writes go on as Redis comes back
+        reconnected = [await reconnect(server, token) for server in (a, b)]
+        await writing
+
+        writes = traffic.writes
+        assert [w.status for w in writes] == [201] * WRITES  # no 5xx, no retry needed
+        assert await asyncio.to_thread(stored_client_uuids, call) == client_uuids(writes)  # each once
+        for socket, snapshot in reconnected:
+            await view_comes_to_tested(socket, snapshot, WRITES)
+        assert await asyncio.to_thread(post_result, a, token, call, people[WRITES]) == 201
+        for socket, _snapshot in reconnected:
+            event = await next_of_type(socket, "test.recorded")
+            assert event["test"]["id_number"] == people[WRITES].id_number
+            await socket.close()
+
+    with running(redis, a, b):
         asyncio.run(scenario())

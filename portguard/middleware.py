@@ -1,0 +1,62 @@
+"""The database went away during a request: a clear 503, not a 500.
+
+A connection to PostgreSQL dropped, or a database that does not answer, raises
+``OperationalError`` or ``InterfaceError``. Every write runs in ``transaction.atomic()``,
+so a write cut off before it committed has rolled back whole; the caller is told to
+try again.
+The API answers in its JSON error shape (``portguard.api.exception_handler``), pages
+with a short page of their own (``DatabaseUnavailableMiddleware``).
+"""
+
+import logging
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# Long enough for a restarted PostgreSQL or a failover, short enough for a phone at the berth.
+RETRY_AFTER_SECONDS = 10
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, DATABASE_ERRORS)
+
+
+def database_unavailable_message() -> str:
+    return _("The database cannot be reached at the moment. Please try again in a few seconds.")
+
+
+def log_database_unavailable(request, exc: BaseException) -> None:
+    logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc, exc_info=exc)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer a page whose view lost the database with 503 and a short page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        log_database_unavailable(request, exception)
+        # The page must not need the database it could not reach: no user, permissions
+        # or messages are read for it (the header shows as signed out).
+        context = {
+            "user": AnonymousUser(),
+            "messages": [],
+            "message": database_unavailable_message(),
+            "can_retry": request.method == "GET",
+        }
+        response = render(request, "503.html", context, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        add_never_cache_headers(response)
+        return response
