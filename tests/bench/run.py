@@ -1,9 +1,17 @@
 """`make bench`: every benchmark beside its baseline, measured in the same run, on the
 production shape (PostgreSQL + Redis). Prints one table and writes bench-results.json.
 
-    python -m tests.bench.run [POSTGRES_SERVER_URL]
+    python -m tests.bench.run [POSTGRES_SERVER_URL] [--only MODULE[,MODULE…]]
+
+``--only`` (or ``BENCH_ONLY``) runs some of the modules: schedule_bench, upload_bench,
+live_delivery, shift_change. ``BENCH_DB`` names the database created on the server (default
+portguard_bench). Each module's ``run()`` returns its rows;
+a row that carries ``"ok": False`` (a failed check) makes the run exit non-zero, after
+the table is printed.
 """
 
+import argparse
+import importlib
 import json
 import os
 import platform
@@ -28,22 +36,38 @@ def table(rows: list[dict]) -> str:
                 lines.append(f"    floor: {row['baseline']}")
         else:
             lines.append(f"{row['name']:<78} {row['value']:>7}{row['unit']}")
+        if row.get("ok") is False:
+            lines.append("    ^ FAILED")
     return "\n".join(lines)
 
 
-def main() -> int:
-    server = (
-        sys.argv[1]
-        if len(sys.argv) > 1
-        else os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
-    )
-    start_django(prepare_database(server))
-    from tests.bench import live_delivery, schedule_bench, upload_bench
+MODULES = ("schedule_bench", "upload_bench", "live_delivery", "shift_change")
 
-    rows = schedule_bench.run()
-    rows += upload_bench.run()
-    rows += live_delivery.run()
+
+def arguments(argv: list[str]) -> tuple[str, list[str]]:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run")
+    parser.add_argument(
+        "server", nargs="?", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+    )
+    parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated module names")
+    args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",") if name.strip()] or list(MODULES)
+    unknown = sorted(set(only) - set(MODULES))
+    if unknown:
+        parser.error(f"unknown benchmark module(s): {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    return args.server, only
+
+
+def main() -> int:
+    server, only = arguments(sys.argv[1:])
+    start_django(prepare_database(server))
+    rows = []
+    for name in only:
+        rows += importlib.import_module(f"tests.bench.{name}").run()
+    failures = [row["name"] for row in rows if row.get("ok") is False]
     report = {
+        "modules": only,
+        "failures": failures,
         "when": datetime.now(UTC).isoformat(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
@@ -53,6 +77,11 @@ def main() -> int:
     print(table(rows))
     Path("bench-results.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print("written: bench-results.json")
+    if failures:
+        print("BENCHMARK CHECKS FAILED:", file=sys.stderr)
+        for failure in failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
