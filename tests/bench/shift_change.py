@@ -12,7 +12,7 @@ Sizes come from the environment (defaults: the issue's numbers):
     SHIFT_WHARVES=20 SHIFT_CALLS=30 (per wharf) SHIFT_CREW=20-40 SHIFT_SOCKETS=500
     SHIFT_PROVINCE_SOCKETS=4 SHIFT_CLIENTS=50 SHIFT_APPROVERS=5
     SHIFT_LIVE=3 (results posted live per call; the rest of the crew tested before)
-    SHIFT_FAULTS=1 (0 skips the fault phase) SHIFT_REDIS_DOWN=3 (seconds)
+    SHIFT_PHASES=steady,faults (either or both) SHIFT_REDIS_DOWN=3 (seconds)
 """
 
 import asyncio
@@ -54,6 +54,16 @@ def _crew_range() -> tuple[int, int]:
         raise SystemExit("SHIFT_CREW must be a range such as 20-40") from None
 
 
+PHASES = ("steady", "faults")
+
+
+def _phases() -> tuple[str, ...]:
+    names = tuple(n.strip() for n in os.environ.get("SHIFT_PHASES", ",".join(PHASES)).split(",") if n.strip())
+    if not names or set(names) - set(PHASES):
+        raise SystemExit(f"SHIFT_PHASES must name some of {', '.join(PHASES)}")
+    return names
+
+
 @dataclass(frozen=True)
 class Size:
     wharves: int
@@ -64,7 +74,7 @@ class Size:
     clients: int
     approvers: int
     live: int
-    faults: bool
+    phases: tuple[str, ...]
     redis_down: int
 
     @classmethod
@@ -78,7 +88,7 @@ class Size:
             clients=_envint("SHIFT_CLIENTS", 50),
             approvers=_envint("SHIFT_APPROVERS", 5),
             live=_envint("SHIFT_LIVE", 3),
-            faults=_envint("SHIFT_FAULTS", 1) == 1,
+            phases=_phases(),
             redis_down=_envint("SHIFT_REDIS_DOWN", 3),
         )
 
@@ -925,8 +935,8 @@ def run() -> list[dict]:
 
     size = Size.from_env()
     rows = []
-    phases = [("shift change", "SC", 1, False)] + ([("shift change, faults", "SF", 2, True)] if size.faults else [])
-    for label, prefix, digit, faults in phases:
+    phases = {"steady": ("shift change", "SC", 1, False), "faults": ("shift change, faults", "SF", 2, True)}
+    for label, prefix, digit, faults in (phases[name] for name in size.phases):
         scene = _seed(size, prefix, digit)
         outcome = _phase(scene, size, faults)
         outcome["suspended"] = Handover.objects.filter(
