@@ -94,8 +94,8 @@ class Size:
 
     def describe(self) -> str:
         return (
-            f"{self.wharves} wharves × {self.calls} calls × {self.crew[0]}–{self.crew[1]} crew, "
-            f"{self.sockets}+{self.province_sockets} sockets, {self.clients} clients"
+            f"{self.wharves}×{self.calls} calls, {self.crew[0]}–{self.crew[1]} crew, {self.live} live results/call, "
+            f"{self.sockets}+{self.province_sockets} sockets, {self.clients}+{self.approvers} clients"
         )
 
 
@@ -189,7 +189,6 @@ def write_problems(acknowledged: dict[str, set[int]], stored: dict[str, list[int
 def _check_database(call_ids: list[int], acknowledged: dict[str, set[int]]) -> dict[str, list[str]]:
     """The full consistency check, from the database, for the scene's port calls."""
     from django.conf import settings
-    from django.db.models import Q
 
     from crews.choices import Screening
     from crews.models import CrewMember, ScreeningTest
@@ -244,7 +243,7 @@ def _check_database(call_ids: list[int], acknowledged: dict[str, set[int]]) -> d
     ]
     stored = defaultdict(list)
     keys = list(acknowledged)
-    for key, pk in ScreeningTest.objects.filter(Q(client_uuid__in=keys)).values_list("client_uuid", "pk"):
+    for key, pk in ScreeningTest.objects.filter(client_uuid__in=keys).values_list("client_uuid", "pk"):
         stored[str(key)].append(pk)
     return {"unsound": unsound, "contradicted": contradicted, "writes": write_problems(acknowledged, stored)}
 
@@ -357,6 +356,8 @@ class Tally:
     unanswered: list[str] = field(default_factory=list)  # client_uuids never acknowledged
     failovers: int = 0
     approvals: Counter = field(default_factory=Counter)
+    positives: int = 0
+    raced: int = 0  # positives sent together with an approval of their call
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -456,6 +457,8 @@ def _load(scene: Scene, servers: Servers, size: Size, tally: Tally, progress=Non
     result. Returns the wall time."""
     rng = random.Random(7)
     jobs = _results(scene, rng)
+    tally.positives = len({j.payload["client_uuid"] for j in jobs if j.payload["result"] == "positive"})
+    tally.raced = sum(1 for j in jobs if j.race)
     work: queue.Queue = queue.Queue()
     for job in jobs:
         work.put(job)
@@ -686,7 +689,14 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
     servers = Servers([d.http for d in daphnes])
     tally = Tally()
     events: dict[str, float] = {}
-    restarter = threading.Thread(target=lambda: restart_redis(), daemon=True)
+
+    def restart_redis() -> None:
+        redis.stop()
+        time.sleep(size.redis_down)
+        redis.start()
+        events["redis_restarted"] = time.monotonic()
+
+    restarter = threading.Thread(target=restart_redis, daemon=True)
 
     def inject(done: int, total: int) -> None:
         """The faults, at fixed points of the load: Redis away for a few seconds at a
@@ -699,12 +709,6 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
                 events["daphne_killed"] = time.monotonic()
                 daphnes[0].process.kill()
                 daphnes[0].process.wait(timeout=10)
-
-    def restart_redis() -> None:
-        redis.stop()
-        time.sleep(size.redis_down)
-        redis.start()
-        events["redis_restarted"] = time.monotonic()
 
     async def scenario() -> dict:
         boards = _dashboards(scene, Servers([d.ws for d in daphnes]), size)
@@ -801,12 +805,18 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
     boards: list[Dashboard] = outcome["boards"]
     checks = outcome["checks"]
     rows = []
-    sent = len(tally.result_latency) + len(tally.approval_latency)
     rows.append(
         {
-            "name": f"{label}: write requests answered per second",
-            "value": round(sent / outcome["wall"], 1),
+            "name": f"{label} ({size.describe()}): write requests answered per second",
+            "value": round(tally.requests / outcome["wall"], 1),
             "unit": "req/s",
+        }
+    )
+    rows.append(
+        {
+            "name": f"{label}: {len(boards)} dashboard sockets opened, each with its snapshot",
+            "value": round(outcome["open_seconds"], 1),
+            "unit": "s",
         }
     )
     if not faults:
@@ -911,6 +921,13 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
     rows.append(
         {"name": f"{label}: approvals approved / refused with 409", "value": f"{approved}/{refused}", "unit": ""}
     )
+    rows.append(
+        {
+            "name": f"{label}: positives posted (raced against an approval)",
+            "value": f"{tally.positives} ({tally.raced})",
+            "unit": "",
+        }
+    )
     rows.append({"name": f"{label}: approved handovers later suspended", "value": outcome["suspended"], "unit": ""})
     for name, problems in (
         ("handovers approved with someone not cleared by the evidence", checks["unsound"]),
@@ -935,14 +952,14 @@ def run() -> list[dict]:
 
     size = Size.from_env()
     rows = []
-    phases = {"steady": ("shift change", "SC", 1, False), "faults": ("shift change, faults", "SF", 2, True)}
+    phases = {"steady": ("shift change", "SC", 1, False), "faults": ("shift change + faults", "SF", 2, True)}
     for label, prefix, digit, faults in (phases[name] for name in size.phases):
         scene = _seed(size, prefix, digit)
         outcome = _phase(scene, size, faults)
         outcome["suspended"] = Handover.objects.filter(
             port_call_id__in=[c.pk for c in scene.calls], state=HandoverState.SUSPENDED
         ).count()
-        phase_rows = _rows(f"{label} ({size.describe()})" if not faults else label, outcome, size, faults)
+        phase_rows = _rows(label, outcome, size, faults)
         for row in phase_rows:
             for example in row.get("examples", []):
                 print(f"{row['name']}: {example}", file=sys.stderr)
