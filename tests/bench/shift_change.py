@@ -577,39 +577,42 @@ def _load(scene: Scene, servers: Servers, size: Size, tally: Tally, progress=Non
 
 
 class Dashboard:
-    """One dashboard socket that behaves like dashboard.js: on any loss it reconnects
-    (with a little jitter, to the next server when its own does not answer) and
+    """One dashboard socket that behaves like dashboard.js: it waits as long as it takes
+    for a connection (a browser sets no handshake timeout); on any loss it reconnects
+    after the same jittered exponential backoff (0.5 s doubling to 10 s, reset by a
+    snapshot), to the next server when its own does not answer (as a proxy would), and
     replaces its whole state with the snapshot it is sent."""
 
     def __init__(self, servers: Servers, url: str, path: str, token: str, wharf: str | None):
         self.servers, self.url, self.path, self.token, self.wharf = servers, url, path, token, wharf
         self.seen: Counter = Counter()  # test.recorded ids → times seen
         self.state: dict[int, tuple] = {}
+        self.history: dict[int, list[tuple]] = defaultdict(list)  # port_call.updated, in arrival order
         self.snapshots: list[tuple[float, str]] = []  # (monotonic time, server) of each snapshot
         self.connected = asyncio.Event()
         self.closing = False
         self.socket = None
         self.drops = 0
+        self.attempt = 0
 
     async def run(self) -> None:
-        attempt = 0
+        self.attempt = 0
         while not self.closing:
             try:
                 async with connect(
                     self.url + self.path,
                     additional_headers={"Authorization": f"Token {self.token}"},
                     max_size=None,
-                    open_timeout=60,
+                    open_timeout=None,
                     ping_interval=None,
                 ) as ws:
                     self.socket = ws
                     async for text in ws:
                         self._receive(json.loads(text))
-                        attempt = 0
             except (OSError, TimeoutError, InvalidHandshake, WebSocketException):
                 if self.closing:
                     return
-                if not self.snapshots or attempt > 0:
+                if not self.snapshots or self.attempt > 0:
                     self.url = self.servers.after(self.url)
             finally:
                 self.socket = None
@@ -617,20 +620,23 @@ class Dashboard:
             if self.closing:
                 return
             self.drops += 1
-            attempt += 1
-            await asyncio.sleep(min(3.0, 0.2 * attempt) * (0.5 + random.random() / 2))
+            ceiling = min(10.0, 0.5 * 2**self.attempt)
+            self.attempt += 1
+            await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
 
     def _receive(self, message: dict) -> None:
         kind = message["type"]
         if kind == "snapshot":
             self.state = {c["id"]: _summary(c) for c in message["port_calls"]}
             self.snapshots.append((time.monotonic(), self.url))
+            self.attempt = 0
             self.connected.set()
         elif kind == "test.recorded":
             self.seen[message["test"]["id"]] += 1
         elif kind == "port_call.updated":
             summary = message["port_call"]
             self.state[summary["id"]] = _summary(summary)
+            self.history[summary["id"]].append(self.state[summary["id"]])
 
     async def close(self) -> None:
         self.closing = True
@@ -640,6 +646,23 @@ class Dashboard:
 
 def _summary(call: dict) -> tuple:
     return call["status"], tuple(sorted(call["counts"].items()))
+
+
+def _stale(board: Dashboard, truth: dict[int, tuple]) -> list[tuple[int, str]]:
+    """The port calls this socket shows otherwise than the database, with a word on why."""
+    where = board.wharf or "province"
+    problems = [(pk, f"{where}: call {pk} missing") for pk in truth if pk not in board.state]
+    for pk, shown in board.state.items():
+        if truth.get(pk) == shown:
+            continue
+        if pk not in truth:
+            problems.append((pk, f"{where}: call {pk} shown but not open"))
+        elif truth[pk] in board.history[pk]:
+            order = board.history[pk]
+            problems.append((pk, f"{where}: call {pk} shows {shown}, database {truth[pk]}; updates came {order}"))
+        else:
+            problems.append((pk, f"{where}: call {pk} shows {shown}, database {truth[pk]}; never sent"))
+    return problems
 
 
 def _truth(wharves: Iterable[str] | None) -> dict[int, tuple]:
@@ -937,13 +960,16 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
                 "ok": delivered == expected,
             }
         )
-    in_sync = sum(1 for b in boards if b.state == outcome["truth"](b))
+    stale = {b: _stale(b, outcome["truth"](b)) for b in boards}
+    in_sync = sum(1 for problems in stale.values() if not problems)
+    stale_calls = {call for problems in stale.values() for call, _text in problems}
     rows.append(
         {
-            "name": f"{label}: sockets whose final state matches the database",
+            "name": f"{label}: sockets whose final state matches the database ({len(stale_calls)} calls stale)",
             "value": f"{in_sync}/{len(boards)}",
             "unit": "",
             "ok": in_sync == len(boards),
+            "examples": [text for problems in stale.values() for _call, text in problems][:5],
         }
     )
     lost = len(tally.unanswered) + sum(1 for p in checks["writes"] if "not stored" in p)
