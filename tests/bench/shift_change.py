@@ -367,7 +367,7 @@ class Tally:
 
     result_latency: list[float] = field(default_factory=list)
     approval_latency: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
+    refused: list[str] = field(default_factory=list)  # results answered 4xx
     server_errors: list[str] = field(default_factory=list)
     acknowledged: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     created: dict[int, tuple[str, float]] = field(default_factory=dict)  # test id → (wharf, when), from 201s
@@ -415,7 +415,6 @@ def _send(tally: Tally, servers: Servers, home: list[str], path: str, token: str
         elapsed = time.perf_counter() - started
         with tally.lock:
             tally.requests += 1
-            tally.statuses[status] += 1
         if status >= 500:
             tally.server_errors.append(f"{status} {path}: {body}")
             time.sleep(0.2)
@@ -505,7 +504,7 @@ def _load(scene: Scene, servers: Servers, size: Size, tally: Tally, progress=Non
             elif status is None:
                 tally.unanswered.append(key)
             else:
-                tally.statuses[f"result {status}"] += 1
+                tally.refused.append(f"{status} for {key}: {body}")
 
     def client(index: int) -> None:
         home = [servers.urls[index % len(servers.urls)]]
@@ -592,7 +591,6 @@ class Dashboard:
         self.connected = asyncio.Event()
         self.closing = False
         self.socket = None
-        self.drops = 0
         self.attempt = 0
 
     async def run(self) -> None:
@@ -619,7 +617,6 @@ class Dashboard:
                 self.connected.clear()
             if self.closing:
                 return
-            self.drops += 1
             ceiling = min(10.0, 0.5 * 2**self.attempt)
             self.attempt += 1
             await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
@@ -974,6 +971,15 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
     )
     lost = len(tally.unanswered) + sum(1 for p in checks["writes"] if "not stored" in p)
     rows.append({"name": f"{label}: results answered 2xx", "value": len(tally.acknowledged), "unit": " results"})
+    rows.append(
+        {
+            "name": f"{label}: results refused (4xx)",
+            "value": len(tally.refused),
+            "unit": "",
+            "ok": not tally.refused,
+            "examples": tally.refused[:5],
+        }
+    )
     rows.append(
         {
             "name": f"{label}: writes lost (never answered, or 2xx and not stored)",
