@@ -764,6 +764,9 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
             while not all(b.connected.is_set() for b in boards) and time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
             await asyncio.sleep(2)
+            fresh = await _fresh_socket(daphnes[1].ws, scene)
+        else:
+            fresh = None
         truth_by_wharf = {w: await asyncio.to_thread(_truth, [w]) for w in scene.wharves}
         everything = await asyncio.to_thread(_truth, None) if size.province_sockets else {}
         for board in boards:
@@ -774,6 +777,7 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
             "wall": wall,
             "open_seconds": open_seconds,
             "killed_url": daphnes[0].ws,
+            "fresh_socket": fresh,
             "truth": lambda b: everything if b.wharf is None else truth_by_wharf[b.wharf],
         }
 
@@ -788,6 +792,24 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
     outcome["events"] = events
     outcome["checks"] = _check_database([c.pk for c in scene.calls], tally.acknowledged)
     return outcome
+
+
+async def _fresh_socket(url: str, scene: Scene) -> str | None:
+    """Open one more dashboard on ``url`` and wait for its snapshot: None if it comes,
+    else what went wrong."""
+    wharf = scene.wharves[0]
+    started = time.monotonic()
+    try:
+        async with connect(
+            f"{url}/ws/wharves/{wharf}/",
+            additional_headers={"Authorization": f"Token {scene.inspector_tokens[wharf]}"},
+            max_size=None,
+            open_timeout=30,
+        ) as ws:
+            await asyncio.wait_for(ws.recv(), 30)
+    except (OSError, TimeoutError, InvalidHandshake, WebSocketException) as error:
+        return f"{type(error).__name__} after {time.monotonic() - started:.1f} s"
+    return None
 
 
 def _stop(server) -> None:
@@ -924,6 +946,14 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
                 "value": f"{len(moved)}/{len(victims)}",
                 "unit": "",
                 "ok": len(moved) == len(victims),
+            }
+        )
+        rows.append(
+            {
+                "name": f"{label}: a fresh socket on the surviving daphne once the load is over",
+                "value": outcome["fresh_socket"] or "snapshot read",
+                "unit": "",
+                "ok": outcome["fresh_socket"] is None,
             }
         )
         if moved and len(moved) == len(victims):
