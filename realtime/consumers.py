@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from vessels.services import sees_all_wharves, visible_wharves
 
 from .broadcast import PROVINCE_GROUP, wharf_group
+from .shared import shared_reads
 from .snapshot import dashboard_snapshot
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        snapshot = await database_sync_to_async(self.snapshot_for)(user)
-        await self.send(text_data=json.dumps(snapshot, cls=DjangoJSONEncoder, ensure_ascii=False))
+        # What a wharf's (or the province's) dashboard shows does not depend on who
+        # looks, once they may look: sockets asking together share one read.
+        text = await shared_reads().get(self.snapshot_key(), database_sync_to_async(lambda: self.snapshot_text(user)))
+        await self.send(text_data=text)
 
     async def _refuse(self, code: int):
         # Accept first so the browser sees the reason code, not a bare failed handshake.
@@ -76,6 +79,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         """The groups this user may listen to here, or None when outside their scope."""
         raise NotImplementedError
 
+    def snapshot_text(self, user) -> str:
+        return json.dumps(self.snapshot_for(user), cls=DjangoJSONEncoder, ensure_ascii=False)
+
+    def snapshot_key(self) -> tuple:
+        raise NotImplementedError
+
     def snapshot_for(self, user) -> dict:
         raise NotImplementedError
 
@@ -88,6 +97,9 @@ class WharfConsumer(DashboardConsumer):
         self.wharf = visible_wharves(user).filter(code=code).first()
         return None if self.wharf is None else (wharf_group(self.wharf.code),)
 
+    def snapshot_key(self):
+        return ("wharf", self.wharf.pk)
+
     def snapshot_for(self, user):
         return dashboard_snapshot(user, self.wharf)
 
@@ -95,6 +107,9 @@ class WharfConsumer(DashboardConsumer):
 class ProvinceConsumer(DashboardConsumer):
     def groups_for(self, user):
         return (PROVINCE_GROUP,) if sees_all_wharves(user) else None
+
+    def snapshot_key(self):
+        return ("province",)
 
     def snapshot_for(self, user):
         return dashboard_snapshot(user)

@@ -1,0 +1,107 @@
+"""A crowd of sockets reconnecting at once shares its snapshot reads, and no socket is
+given a snapshot read before it asked (an event committed in between would be lost)."""
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from realtime.shared import SharedReads
+from tests.realtime.test_dashboard_sockets import connect, receive_json, token_header
+
+pytestmark = pytest.mark.asyncio
+
+
+class Reads:
+    """A read whose every call waits for the test to let it finish, and says which call it was."""
+
+    def __init__(self):
+        self.started = 0
+        self.release = [asyncio.Event() for _ in range(5)]
+
+    async def __call__(self) -> str:
+        number = self.started
+        self.started += 1
+        await self.release[number].wait()
+        return f"read {number}"
+
+
+async def settle():
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_askers_before_a_read_starts_share_it():
+    shared, reads = SharedReads(), Reads()
+    askers = [asyncio.create_task(shared.get("CP-03", reads)) for _ in range(3)]
+    await settle()
+    reads.release[0].set()
+    assert await asyncio.gather(*askers) == ["read 0"] * 3
+    assert reads.started == 1
+
+
+async def test_an_asker_during_a_read_gets_the_next_one_shared_with_later_askers():
+    shared, reads = SharedReads(), Reads()
+    first = asyncio.create_task(shared.get("CP-03", reads))
+    await settle()
+    assert reads.started == 1  # under way: what it reads may predate the next askers
+    later = [asyncio.create_task(shared.get("CP-03", reads)) for _ in range(4)]
+    await settle()
+    assert reads.started == 1, "the next read waits for the one under way"
+    reads.release[0].set()
+    assert await first == "read 0"
+    await settle()
+    reads.release[1].set()
+    assert await asyncio.gather(*later) == ["read 1"] * 4
+    assert reads.started == 2
+
+
+async def test_keys_are_read_apart_and_a_failed_read_fails_only_its_askers():
+    shared = SharedReads()
+
+    async def broken():
+        raise ConnectionError("database gone")
+
+    async def fine():
+        return "ok"
+
+    failing = asyncio.create_task(shared.get("CP-03", broken))
+    other = asyncio.create_task(shared.get("HL-01", fine))
+    with pytest.raises(ConnectionError):
+        await failing
+    assert await other == "ok"
+    assert await shared.get("CP-03", fine) == "ok"
+
+
+async def test_an_asker_that_leaves_does_not_cancel_the_read_of_the_others():
+    shared, reads = SharedReads(), Reads()
+    leaving = asyncio.create_task(shared.get("CP-03", reads))
+    staying = asyncio.create_task(shared.get("CP-03", reads))
+    await settle()
+    leaving.cancel()
+    reads.release[0].set()
+    assert await staying == "read 0"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_connecting_together_get_one_snapshot_read(make_call, inspector, monkeypatch):
+    call = await database_sync_to_async(make_call)(crew=2)
+    header = await database_sync_to_async(token_header)(inspector)
+    from realtime import consumers
+
+    reads = []
+    snapshot_for = consumers.WharfConsumer.snapshot_for
+
+    def counted(self, user):
+        reads.append(user.pk)
+        return snapshot_for(self, user)
+
+    monkeypatch.setattr(consumers.WharfConsumer, "snapshot_for", counted)
+    sockets = [s for s, _connected in await asyncio.gather(*(connect("/ws/wharves/CP-03/", header) for _ in range(8)))]
+    snapshots = await asyncio.gather(*(receive_json(s) for s in sockets))
+    assert all(s["type"] == "snapshot" and [c["id"] for c in s["port_calls"]] == [call.pk] for s in snapshots)
+    assert len({json.dumps(s, sort_keys=True) for s in snapshots}) == 1
+    assert 1 <= len(reads) < len(sockets)
+    for socket in sockets:
+        await socket.disconnect()
