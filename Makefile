@@ -29,7 +29,7 @@ run: install
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
 	$(RUN) python manage.py collectstatic --noinput --verbosity 0
-	$(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 portguard.asgi:application
+	$(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 --websocket_connect_timeout 30 portguard.asgi:application
 
 # Debian packages the tests drive for real: Chromium (through Playwright; never a browser
 # download) and redis-server (private instances for the multi-process and fault tests).

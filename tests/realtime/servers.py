@@ -95,7 +95,20 @@ class Daphne:
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "portguard.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                # As in production (README): a crowd reconnecting at once is admitted
+                # in turn rather than dropped after daphne's default 5 s.
+                "--websocket_connect_timeout",
+                "30",
+                "portguard.asgi:application",
+            ],
             cwd=BASE_DIR,
             env=env,
             stdout=subprocess.DEVNULL,
