@@ -16,6 +16,7 @@ from vessels.models import Alert, PortCall
 from vessels.response import respond_to_results
 from vessels.services import (
     announce_port_call,
+    bump_versions,
     call_summary,
     check_sample_time,
     clearance_for,
@@ -351,6 +352,7 @@ def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: d
     """After new results: suspend a handover that a positive now contradicts, then
     announce every result and each call's new state. Holds the calls' locks."""
     clearances = clearance_for(calls.values(), now)
+    bump_versions(calls.values())
     tests_by_call: dict[int, list[ScreeningTest]] = {}
     for test in tests:
         tests_by_call.setdefault(test.port_call_id, []).append(test)

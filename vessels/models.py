@@ -105,6 +105,14 @@ class PortCall(models.Model):
         on_delete=models.PROTECT,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    version = models.PositiveBigIntegerField(
+        _("version"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Raised with every change the dashboards are told of, so that they drop an older one arriving late."
+        ),
+    )
 
     class Meta:
         ordering = ["-arrived_at", "-id"]

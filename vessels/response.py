@@ -29,8 +29,8 @@ from .clearance import CallClearance
 from .models import Alert, Contact, EpidemicArea, PortCall, QuarantineRelease, Vessel, Violation, Wharf
 from .services import (
     announce_port_call,
+    announce_port_calls,
     check_sample_time,
-    clearance_for,
     clearance_of,
     flagged_origins,
     lock_port_call,
@@ -563,10 +563,7 @@ def _reflagging() -> Iterator[None]:
     before = flagged_origins(calls)
     yield
     after = flagged_origins(calls)
-    turned = [call for call in calls if (call.pk in before) != (call.pk in after)]
-    clearances = clearance_for(turned)
-    for call in turned:
-        announce_port_call(call, clearances[call.pk])
+    announce_port_calls([call for call in calls if (call.pk in before) != (call.pk in after)])
 
 
 # --- Violations (rule R5) ----------------------------------------------------------------
@@ -628,9 +625,7 @@ def record_violation(user, data: ViolationData, now: datetime | None = None) -> 
         calls = list(
             PortCall.objects.filter(concerned, departed_at__isnull=True).select_related("vessel", "wharf").distinct()
         )
-        clearances = clearance_for(calls, now)
-        for call in calls:
-            announce_port_call(call, clearances[call.pk])
+        announce_port_calls(calls, now)
     return violation
 
 

@@ -587,6 +587,7 @@ class Dashboard:
         self.seen: Counter = Counter()  # test.recorded ids → times seen
         self.state: dict[int, tuple] = {}
         self.history: dict[int, list[tuple]] = defaultdict(list)  # port_call.updated, in arrival order
+        self.versions: dict[int, int] = {}  # port call id -> highest version seen
         self.snapshots: list[tuple[float, str]] = []  # (monotonic time, server) of each snapshot
         self.connected = asyncio.Event()
         self.closing = False
@@ -625,6 +626,7 @@ class Dashboard:
         kind = message["type"]
         if kind == "snapshot":
             self.state = {c["id"]: _summary(c) for c in message["port_calls"]}
+            self.versions.update({c["id"]: c["version"] for c in message["port_calls"]})
             self.snapshots.append((time.monotonic(), self.url))
             self.attempt = 0
             self.connected.set()
@@ -632,6 +634,10 @@ class Dashboard:
             self.seen[message["test"]["id"]] += 1
         elif kind == "port_call.updated":
             summary = message["port_call"]
+            # As dashboard.js does: an update older than one already seen is dropped.
+            if summary["version"] < self.versions.get(summary["id"], 0):
+                return
+            self.versions[summary["id"]] = summary["version"]
             self.state[summary["id"]] = _summary(summary)
             self.history[summary["id"]].append(self.state[summary["id"]])
 

@@ -218,7 +218,7 @@ def test_upload_queries_do_not_grow_with_the_list(make_call, inspector, size, dj
     call = make_call(crew=1)
     rows = "".join(f"Người số {i},crew,Việt Nam,01/01/1990,,0220900{i:05d}\n" for i in range(size))
     api = client_for(inspector)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         response = api.post(f"/api/v1/port-calls/{call.pk}/crew/", {"file": csv_file(HEADER + rows)})
     assert response.status_code == 201
     assert len(manifest(call)) == size + 1

@@ -22,6 +22,7 @@
   var calls = new Map(); // port call id -> summary, as in the snapshot
   var wharves = new Map(); // wharf code -> {code, name, locality}
   var overdue = []; // overdue KCS staff tests, as in the snapshot, oldest first
+  var versions = new Map(); // port call id -> highest version seen, departed calls too
   var shownAlerts = new Set(); // ids of the alerts in the banner
   var dismissed = new Set(); // ids of the alerts dismissed on this page
   var socket = null;
@@ -216,6 +217,7 @@
     calls = new Map();
     snapshot.port_calls.forEach(function (call) {
       calls.set(call.id, call);
+      versions.set(call.id, call.version);
     });
     overdue = snapshot.overdue_staff || [];
     render();
@@ -229,6 +231,12 @@
   }
 
   function portCallUpdated(call) {
+    // Two server processes may publish updates of one call in the wrong order: keep
+    // the newest state, whichever arrives last.
+    if (versions.has(call.id) && call.version < versions.get(call.id)) {
+      return;
+    }
+    versions.set(call.id, call.version);
     var known = calls.has(call.id);
     if (call.status === "departed") {
       calls.delete(call.id);
