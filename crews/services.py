@@ -179,6 +179,7 @@ def record_test(user, data: TestData, now: datetime | None = None) -> tuple[Scre
     if data.client_uuid is not None:
         existing = ScreeningTest.objects.filter(client_uuid=data.client_uuid).first()
         if existing is not None:
+            _announce_again(existing)
             return existing, False
     try:
         with transaction.atomic():
@@ -189,6 +190,16 @@ def record_test(user, data: TestData, now: datetime | None = None) -> tuple[Scre
             raise
         return existing, False
     return test, True
+
+
+def _announce_again(test: ScreeningTest) -> None:
+    """A retry of a result already recorded: the first attempt's events may have died
+    with the process that committed it (killed between its commit and its publish), so
+    the dashboards are told the call's state once more. A repeated update is harmless."""
+    if test.port_call_id is None:
+        return
+    with transaction.atomic():
+        announce_port_call(lock_port_call(test.port_call_id))
 
 
 def record_tests(user, entries: Sequence[TestData], now: datetime | None = None) -> list[ScreeningTest]:
