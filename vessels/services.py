@@ -249,6 +249,9 @@ def announce_port_calls(calls: Sequence[PortCall], now: datetime | None = None) 
     """``announce_port_call`` for calls whose locks the caller does not hold, in a
     constant number of queries: their rows are held from the version raise on, so
     the state read after it is not older than any announcement with a lower version."""
+    # Their locks in id order, as every other writer of several calls takes them, so
+    # that two such writers wait for each other rather than deadlock.
+    list(PortCall.objects.select_for_update().filter(pk__in=[c.pk for c in calls]).order_by("pk").values_list("pk"))
     bump_versions(calls)
     clearances = clearance_for(calls, now)
     for call in calls:
