@@ -406,6 +406,13 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
             port_call_id=port_call_id, requested_by=user, refused_at=now, blocking=refusal.blocking
         )
         raise
+    except DomainError as refusal:
+        if refusal.code == "already_approved":
+            # Most often a retry: the first approval's events may have died with the
+            # process that committed it, so the dashboards are told the state again.
+            with transaction.atomic():
+                announce_port_call(lock_port_call(port_call_id))
+        raise
     return handover
 
 

@@ -1,8 +1,10 @@
 """Approving cargo handover (rule R1) and what can suspend it (rule R2)."""
 
+import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.services import PersonData, add_crew_member, remove_crew_member
@@ -72,6 +74,24 @@ def test_a_call_cannot_be_approved_twice(cleared_call, authority):
     with pytest.raises(DomainError) as refused:
         approve_handover(authority, cleared_call.pk, now=LATER)
     assert refused.value.code == "already_approved"
+    assert Handover.objects.count() == 1
+
+
+def test_a_second_approval_tells_the_dashboards_the_approved_state_again(
+    cleared_call, authority, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Most often a retry whose first attempt's process died before publishing."""
+    sent = []
+    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
+    approve_handover(authority, cleared_call.pk, now=LATER)
+    with (
+        time_machine.travel(LATER, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(DomainError),
+    ):
+        approve_handover(authority, cleared_call.pk, now=LATER)
+    (update,) = [e["port_call"] for e in sent if e["type"] == "port_call.updated"]
+    assert update["id"] == cleared_call.pk and update["status"] == PortCallStatus.HANDOVER_APPROVED
     assert Handover.objects.count() == 1
 
 
