@@ -130,3 +130,14 @@ def people_of(call: PortCall) -> list[Person]:
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def broadcasts(monkeypatch) -> list[dict]:
+    """Every event sent to the dashboards, decoded, in order (run the on-commit callbacks
+    with ``django_capture_on_commit_callbacks(execute=True)``)."""
+    import json
+
+    sent: list[dict] = []
+    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
+    return sent

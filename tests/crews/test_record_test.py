@@ -1,6 +1,5 @@
 """Recording results: validation, idempotent retries, scope."""
 
-import json
 import uuid
 from datetime import timedelta
 
@@ -43,21 +42,19 @@ def test_same_client_uuid_returns_the_first_record_and_saves_nothing_new(make_ca
 
 
 def test_a_retry_tells_the_dashboards_the_calls_state_again(
-    make_call, inspector, monkeypatch, django_capture_on_commit_callbacks
+    make_call, inspector, broadcasts, django_capture_on_commit_callbacks
 ):
     """The process that committed the first attempt may have died before publishing."""
     call = make_call(crew=2)
     captain, _crew = people_of(call)
     key = uuid.uuid4()
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
     with django_capture_on_commit_callbacks(execute=True):
         record_test(inspector, data(call, captain, client_uuid=key), now=NOW)
-    first = [e["port_call"] for e in sent if e["type"] == "port_call.updated"]
-    sent.clear()
+    first = [e["port_call"] for e in broadcasts if e["type"] == "port_call.updated"]
+    broadcasts.clear()
     with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
         record_test(inspector, data(call, captain, client_uuid=key), now=NOW)
-    (again,) = [e["port_call"] for e in sent if e["type"] == "port_call.updated"]
+    (again,) = [e["port_call"] for e in broadcasts if e["type"] == "port_call.updated"]
     assert again["counts"] == first[-1]["counts"] == {"crew": 2, "tested": 1, "negative": 1, "blocking": 1}
     assert again["version"] > first[-1]["version"]
     assert ScreeningTest.objects.count() == 1

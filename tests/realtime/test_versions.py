@@ -2,7 +2,6 @@
 order the changes commit, so a dashboard can drop an update that another server process
 happened to publish after a newer one."""
 
-import json
 from datetime import timedelta
 
 from crews.choices import TestResult
@@ -21,10 +20,8 @@ def updates(sent: list[dict], call: PortCall) -> list[int]:
 
 
 def test_each_change_of_a_call_is_announced_with_a_higher_version(
-    make_call, record, inspector, authority, cam_pha, monkeypatch, django_capture_on_commit_callbacks
+    make_call, record, inspector, authority, cam_pha, broadcasts, django_capture_on_commit_callbacks
 ):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
     with django_capture_on_commit_callbacks(execute=True):
         call = make_call(crew=2)
     for person in people_of(call):
@@ -41,7 +38,7 @@ def test_each_change_of_a_call_is_announced_with_a_higher_version(
             now=ARRIVAL + timedelta(hours=3),
         )
 
-    versions = updates(sent, call)
+    versions = updates(broadcasts, call)
     assert len(versions) == 6
     assert versions == sorted(set(versions)), "strictly rising"
     call.refresh_from_db()

@@ -1,6 +1,5 @@
 """Approving cargo handover (rule R1) and what can suspend it (rule R2)."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -78,11 +77,9 @@ def test_a_call_cannot_be_approved_twice(cleared_call, authority):
 
 
 def test_a_second_approval_tells_the_dashboards_the_approved_state_again(
-    cleared_call, authority, monkeypatch, django_capture_on_commit_callbacks
+    cleared_call, authority, broadcasts, django_capture_on_commit_callbacks
 ):
     """Most often a retry whose first attempt's process died before publishing."""
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
     approve_handover(authority, cleared_call.pk, now=LATER)
     with (
         time_machine.travel(LATER, tick=False),
@@ -90,7 +87,7 @@ def test_a_second_approval_tells_the_dashboards_the_approved_state_again(
         pytest.raises(DomainError),
     ):
         approve_handover(authority, cleared_call.pk, now=LATER)
-    (update,) = [e["port_call"] for e in sent if e["type"] == "port_call.updated"]
+    (update,) = [e["port_call"] for e in broadcasts if e["type"] == "port_call.updated"]
     assert update["id"] == cleared_call.pk and update["status"] == PortCallStatus.HANDOVER_APPROVED
     assert Handover.objects.count() == 1
 
