@@ -5,16 +5,20 @@ A connection to PostgreSQL dropped, or a database that does not answer, raises
 so a write cut off before it committed has rolled back whole; the caller is told to
 try again.
 The API answers in its JSON error shape (``portguard.api.exception_handler``), pages
-with a short page of their own (``DatabaseUnavailableMiddleware``).
+with a short page of their own (``DatabaseUnavailableMiddleware``). Outside any view (a
+middleware reading the session, or saving it once a login has changed it) Django calls
+``handler500``; ``server_error`` answers the same 503 there.
 """
 
 import logging
+import sys
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,21 @@ def log_database_unavailable(request, exc: BaseException) -> None:
     logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc, exc_info=exc)
 
 
+def unavailable_page(request):
+    # The page must not need the database it could not reach: no user, permissions or
+    # messages are read for it (the header shows as signed out).
+    context = {
+        "user": AnonymousUser(),
+        "messages": [],
+        "message": database_unavailable_message(),
+        "can_retry": request.method == "GET",
+    }
+    response = render(request, "503.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
 class DatabaseUnavailableMiddleware:
     """Answer a page whose view lost the database with 503 and a short page."""
 
@@ -48,15 +67,14 @@ class DatabaseUnavailableMiddleware:
         if not is_database_unavailable(exception):
             return None
         log_database_unavailable(request, exception)
-        # The page must not need the database it could not reach: no user, permissions
-        # or messages are read for it (the header shows as signed out).
-        context = {
-            "user": AnonymousUser(),
-            "messages": [],
-            "message": database_unavailable_message(),
-            "can_retry": request.method == "GET",
-        }
-        response = render(request, "503.html", context, status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        add_never_cache_headers(response)
-        return response
+        return unavailable_page(request)
+
+
+def server_error(request):
+    """``handler500``: called while Django handles an exception no view caught. A lost
+    database is a 503; anything else is Django's own 500. (API views catch their own.)"""
+    exception = sys.exc_info()[1]
+    if exception is None or not is_database_unavailable(exception):
+        return defaults.server_error(request)
+    log_database_unavailable(request, exception)
+    return unavailable_page(request)

@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "portguard.middleware.DatabaseUnavailableMiddleware",
 ]
 
+# Database sessions that report a lost database as one (a 503, not a 400).
+SESSION_ENGINE = "portguard.sessions"
+
 ROOT_URLCONF = "portguard.urls"
 ASGI_APPLICATION = "portguard.asgi.application"
 

@@ -48,3 +48,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
 ]
+
+handler500 = "portguard.middleware.server_error"

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
+from django.test import Client
 from django.urls import reverse
 
 from crews.choices import TestResult
@@ -180,3 +181,25 @@ def test_registration_whose_backend_is_terminated_midway_answers_503_and_saves_n
     retry = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
     assert retry.status_code == 201
     assert CrewMember.objects.filter(port_call=retry.json()["id"]).count() == 2
+
+
+def test_a_login_whose_session_cannot_be_saved_answers_503_and_signs_nobody_in(inspector, caplog):
+    # The session is saved by SessionMiddleware after the login view has returned: no
+    # view is running to catch it, so handler500 answers.
+    inspector.set_password("wharf-secret-1")
+    inspector.save()
+    client = Client(raise_request_exception=False)
+    credentials = {"username": inspector.username, "password": "wharf-secret-1"}
+    lost = LoseDatabaseAt('UPDATE "django_session"')
+    with connection.execute_wrapper(lost):
+        response = client.post(reverse("login"), credentials)
+    assert lost.tripped
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert UNAVAILABLE in response.content.decode()
+    assert outage_logged(caplog)
+    assert client.get(reverse("home")).status_code == 302  # still signed out
+
+    retry = client.post(reverse("login"), credentials)
+    assert retry.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
