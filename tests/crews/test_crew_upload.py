@@ -2,7 +2,6 @@
 whole, or nothing with every bad row."""
 
 import io
-import json
 from datetime import date, timedelta
 
 import pandas as pd
@@ -30,13 +29,6 @@ NOW = ARRIVAL + timedelta(hours=2)
 def english_and_frozen_clock():
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def events(monkeypatch):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
-    return sent
 
 
 def manifest(call) -> dict[str, str]:
@@ -148,20 +140,20 @@ def test_a_file_too_large_or_with_too_many_rows_is_refused(make_call, inspector,
 
 
 def test_handover_already_approved_is_suspended_by_newcomers_and_events_follow_commit(
-    make_call, record, inspector, authority, events, django_capture_on_commit_callbacks
+    make_call, record, inspector, authority, broadcasts, django_capture_on_commit_callbacks
 ):
     call = make_call(crew=1)
     record(call, people_of(call)[0])
     approve_handover(authority, call.pk)
-    events.clear()
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         load_crew_list(inspector, call.pk, csv_file(HEADER + "Trần Thị Lan,crew,,,,031234567\n"))
-    assert events == []  # nothing leaves before commit
+    assert broadcasts == []  # nothing leaves before commit
     for callback in callbacks:
         callback()
-    assert {e["type"] for e in events} >= {"port_call.updated", "handover.suspended"}
+    assert {e["type"] for e in broadcasts} >= {"port_call.updated", "handover.suspended"}
     assert call.handovers.get().state == HandoverState.SUSPENDED
-    (update,) = [e for e in events if e["type"] == "port_call.updated"]
+    (update,) = [e for e in broadcasts if e["type"] == "port_call.updated"]
     assert update["port_call"]["counts"]["crew"] == 2
 
 

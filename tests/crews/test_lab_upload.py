@@ -36,13 +36,6 @@ def english_and_frozen_clock():
         yield
 
 
-@pytest.fixture
-def events(monkeypatch):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
-    return sent
-
-
 def rows(*lines: str) -> str:
     return HEADER + "".join(line + "\n" for line in lines)
 
@@ -239,16 +232,18 @@ def test_sample_times_are_iso_with_offset_or_local_day_first(text, expected):
         assert parsed == expected
 
 
-def test_events_are_sent_after_commit_one_per_result(make_call, inspector, events, django_capture_on_commit_callbacks):
+def test_events_are_sent_after_commit_one_per_result(
+    make_call, inspector, broadcasts, django_capture_on_commit_callbacks
+):
     call = make_call(crew=2)
     text = rows(*(f"{p.id_number},rt_pcr,{SAMPLED},negative,,{LAB}" for p in people_of(call)))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         load_lab_results(inspector, csv_file(text))
-    assert events == []
+    assert broadcasts == []
     for callback in callbacks:
         callback()
-    assert [e["type"] for e in events].count("test.recorded") == 2
-    assert [e["type"] for e in events].count("port_call.updated") == 1
+    assert [e["type"] for e in broadcasts].count("test.recorded") == 2
+    assert [e["type"] for e in broadcasts].count("port_call.updated") == 1
 
 
 def test_limits_on_rows_and_permission(make_call, inspector, authority, settings):

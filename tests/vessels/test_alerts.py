@@ -1,7 +1,6 @@
 """Alerts (rule R2): every positive, confirmed case, quarantine and suspension is
 recorded, sent live after commit, and acknowledged by a named user."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -19,16 +18,8 @@ from vessels.services import approve_handover
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture
-def events(monkeypatch):
-    """The events sent to the channel layer, in order."""
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
-    return sent
-
-
-def of_type(events, kind):
-    return [e for e in events if e["type"] == kind]
+def of_type(broadcasts, kind):
+    return [e for e in broadcasts if e["type"] == kind]
 
 
 def confirm(record, call, person, by, at=ARRIVAL + 2 * HOUR, now=None):
@@ -39,7 +30,7 @@ def confirm(record, call, person, by, at=ARRIVAL + 2 * HOUR, now=None):
 
 
 def test_a_positive_rapid_test_raises_an_alert_sent_with_its_result(
-    make_call, record, events, django_capture_on_commit_callbacks
+    make_call, record, broadcasts, django_capture_on_commit_callbacks
 ):
     call = make_call(crew=2)
     person = people_of(call)[1]
@@ -49,10 +40,10 @@ def test_a_positive_rapid_test_raises_an_alert_sent_with_its_result(
     assert (alert.kind, alert.port_call, alert.person, alert.test) == (AlertKind.POSITIVE, call, person, test)
     assert person.full_name in alert.message
     assert alert.acknowledged_at is None
-    (event,) = of_type(events, "alert.positive")
+    (event,) = of_type(broadcasts, "alert.positive")
     assert event["alert"] == alert.pk
     assert event["test"]["id"] == test.pk
-    assert of_type(events, "alert.raised") == []
+    assert of_type(broadcasts, "alert.raised") == []
 
 
 def test_a_negative_result_raises_no_alert(make_call, record):
@@ -62,7 +53,7 @@ def test_a_negative_result_raises_no_alert(make_call, record):
 
 
 def test_a_confirmed_case_raises_a_case_alert_and_a_quarantine_alert(
-    make_call, record, health, events, django_capture_on_commit_callbacks
+    make_call, record, health, broadcasts, django_capture_on_commit_callbacks
 ):
     call = make_call(crew=2)
     person = people_of(call)[0]
@@ -73,13 +64,13 @@ def test_a_confirmed_case_raises_a_case_alert_and_a_quarantine_alert(
     assert (case.kind, case.person, case.test) == (AlertKind.CONFIRMED_CASE, person, test)
     assert (quarantine.kind, quarantine.person, quarantine.test) == (AlertKind.QUARANTINE, None, None)
     assert call.vessel.registration in quarantine.message
-    raised = of_type(events, "alert.raised")
+    raised = of_type(broadcasts, "alert.raised")
     assert [(e["alert"]["id"], e["alert"]["kind"]) for e in raised] == [
         (case.pk, AlertKind.CONFIRMED_CASE),
         (quarantine.pk, AlertKind.QUARANTINE),
     ]
     assert raised[0]["alert"]["full_name"] == person.full_name
-    assert of_type(events, "alert.positive")[0]["alert"] == case.pk
+    assert of_type(broadcasts, "alert.positive")[0]["alert"] == case.pk
 
 
 def test_a_second_case_on_a_quarantined_call_raises_no_second_quarantine_alert(make_call, record, health):
@@ -102,7 +93,7 @@ def test_a_call_quarantined_again_after_its_release_raises_a_new_quarantine_aler
 
 
 def test_a_positive_after_approval_raises_a_suspension_alert(
-    make_call, record, authority, events, django_capture_on_commit_callbacks
+    make_call, record, authority, broadcasts, django_capture_on_commit_callbacks
 ):
     call = make_call(crew=2)
     for person in people_of(call):
@@ -113,7 +104,7 @@ def test_a_positive_after_approval_raises_a_suspension_alert(
     assert sorted(Alert.objects.values_list("kind", flat=True)) == [AlertKind.POSITIVE, AlertKind.SUSPENSION]
     suspension = Alert.objects.get(kind=AlertKind.SUSPENSION)
     assert people_of(call)[0].full_name in suspension.message
-    assert [e["alert"]["id"] for e in of_type(events, "alert.raised")] == [suspension.pk]
+    assert [e["alert"]["id"] for e in of_type(broadcasts, "alert.raised")] == [suspension.pk]
 
 
 def test_a_person_added_after_approval_raises_a_suspension_alert(make_call, record, authority, inspector):
@@ -124,15 +115,15 @@ def test_a_person_added_after_approval_raises_a_suspension_alert(make_call, reco
     assert Alert.objects.get().kind == AlertKind.SUSPENSION
 
 
-def test_alert_events_wait_for_the_commit(make_call, record, events, django_capture_on_commit_callbacks):
+def test_alert_events_wait_for_the_commit(make_call, record, broadcasts, django_capture_on_commit_callbacks):
     call = make_call(crew=1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         record(call, people_of(call)[0], result=TestResult.POSITIVE)
     assert Alert.objects.exists()
-    assert events == []
+    assert broadcasts == []
     for callback in callbacks:
         callback()
-    assert of_type(events, "alert.positive")
+    assert of_type(broadcasts, "alert.positive")
 
 
 # --- Acknowledging ---------------------------------------------------------------------
@@ -147,13 +138,13 @@ def alert(make_call, record):
 
 @pytest.mark.parametrize("who", ["inspector", "authority", "health"])
 def test_the_wharf_the_authority_and_health_acknowledge_an_alert(
-    alert, who, request, events, django_capture_on_commit_callbacks
+    alert, who, request, broadcasts, django_capture_on_commit_callbacks
 ):
     user = request.getfixturevalue(who)
     with django_capture_on_commit_callbacks(execute=True):
         acknowledged = response.acknowledge_alert(user, alert.pk, now=ARRIVAL + 3 * HOUR)
     assert (acknowledged.acknowledged_by, acknowledged.acknowledged_at) == (user, ARRIVAL + 3 * HOUR)
-    (event,) = of_type(events, "alert.acknowledged")
+    (event,) = of_type(broadcasts, "alert.acknowledged")
     assert (event["alert"], event["acknowledged_by"]) == (alert.pk, user.username)
 
 

@@ -2,7 +2,6 @@
 origin is in an active area is flagged everywhere and, by policy, cleared only by a
 negative RT-PCR; changing the list re-announces the open calls it turns."""
 
-import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -175,43 +174,38 @@ def test_an_area_needs_a_province_and_a_sensible_period(health, data, field):
 # --- Changing the list re-evaluates the open calls -----------------------------------------
 
 
-@pytest.fixture
-def events(monkeypatch):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
-    return sent
-
-
-def updated(events) -> dict[int, bool]:
-    return {e["port_call"]["id"]: e["port_call"]["origin_flagged"] for e in events if e["type"] == "port_call.updated"}
+def updated(broadcasts) -> dict[int, bool]:
+    return {
+        e["port_call"]["id"]: e["port_call"]["origin_flagged"] for e in broadcasts if e["type"] == "port_call.updated"
+    }
 
 
 def test_changing_the_list_announces_each_open_call_whose_flag_turns(
-    make_call, inspector, health, events, django_capture_on_commit_callbacks
+    make_call, inspector, health, broadcasts, django_capture_on_commit_callbacks
 ):
     from_bac_giang, from_hai_phong, departed = make_call(crew=1), make_call(crew=1), make_call(crew=1)
     for call in (from_bac_giang, departed):
         call.origin = "Bắc Giang"
         call.save(update_fields=["origin"])
     record_departure(inspector, departed.pk, departed_at=ARRIVAL + HOUR)
-    events.clear()
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         added = response.add_epidemic_area(health, AreaData("Bac Giang", active_from=DAY))
-    assert updated(events) == {from_bac_giang.pk: True}
+    assert updated(broadcasts) == {from_bac_giang.pk: True}
     assert clearance_of(from_bac_giang).status == PortCallStatus.AWAITING_TESTS
 
-    events.clear()
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response.change_epidemic_area(health, added.pk, AreaData("Bac Giang", "Việt Yên", DAY))
-    assert updated(events) == {from_bac_giang.pk: False}
+    assert updated(broadcasts) == {from_bac_giang.pk: False}
 
-    events.clear()
+    broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response.change_epidemic_area(health, added.pk, AreaData("Bắc Giang", "", DAY))
         response.delete_epidemic_area(health, added.pk)
-    assert [e["port_call"]["id"] for e in events] == [from_bac_giang.pk, from_bac_giang.pk]
+    assert [e["port_call"]["id"] for e in broadcasts] == [from_bac_giang.pk, from_bac_giang.pk]
     assert not EpidemicArea.objects.exists()
-    assert from_hai_phong.pk not in updated(events)
+    assert from_hai_phong.pk not in updated(broadcasts)
 
 
 # --- Shown wherever the call is shown -----------------------------------------------------
@@ -297,7 +291,7 @@ def test_inspectors_read_the_list_but_cannot_change_it(client, inspector, hai_du
 
 
 def test_a_superuser_adds_an_area_in_the_admin_through_the_rules(
-    client, django_user_model, make_call, events, django_capture_on_commit_callbacks
+    client, django_user_model, make_call, broadcasts, django_capture_on_commit_callbacks
 ):
     call = make_call(crew=1)
     root = django_user_model.objects.create_superuser("root", password="pw-root")
@@ -309,7 +303,7 @@ def test_a_superuser_adds_an_area_in_the_admin_through_the_rules(
         )
     assert reply.status_code == 302
     assert EpidemicArea.objects.get().created_by == root
-    assert updated(events) == {call.pk: True}
+    assert updated(broadcasts) == {call.pk: True}
 
 
 def test_the_administrator_role_reads_areas_in_the_admin_but_does_not_edit_them(client, hai_duong):

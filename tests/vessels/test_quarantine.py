@@ -1,7 +1,6 @@
 """Confirmation and quarantine (rule R2): the RT-PCR that follows a positive rapid test,
 and the release of a quarantine by a health officer, with a reason."""
 
-import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -184,15 +183,13 @@ def test_a_quarantined_vessel_departs_only_once_released(quarantined, health, in
     assert quarantined.departed_at is not None
 
 
-def test_a_release_is_announced_after_commit(quarantined, health, monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
+def test_a_release_is_announced_after_commit(quarantined, health, broadcasts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
-    assert sent == []
+    assert broadcasts == []
     for callback in callbacks:
         callback()
-    assert [(e["type"], e["port_call"]["id"]) for e in sent] == [("port_call.updated", quarantined.pk)]
+    assert [(e["type"], e["port_call"]["id"]) for e in broadcasts] == [("port_call.updated", quarantined.pk)]
 
 
 # --- The rule as a pure function -------------------------------------------------------

@@ -2,7 +2,6 @@
 on board; the vessel page shows its history; more than one in 30 days flags a repeat
 offender on the dashboard card and the port call page."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -151,15 +150,13 @@ def test_repeat_offenders_are_found_in_one_query(call, make_call, inspector, dja
 
 
 def test_recording_a_violation_announces_the_vessels_open_call(
-    call, inspector, monkeypatch, django_capture_on_commit_callbacks
+    call, inspector, broadcasts, django_capture_on_commit_callbacks
 ):
-    sent = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
     with django_capture_on_commit_callbacks(execute=True):
         response.record_violation(inspector, violation(call), now=NOW)
         response.record_violation(inspector, violation(call), now=NOW)
-    assert [(e["type"], e["port_call"]["id"]) for e in sent] == [("port_call.updated", call.pk)] * 2
-    assert [e["port_call"]["repeat_offender"] for e in sent] == [False, True]
+    assert [(e["type"], e["port_call"]["id"]) for e in broadcasts] == [("port_call.updated", call.pk)] * 2
+    assert [e["port_call"]["repeat_offender"] for e in broadcasts] == [False, True]
 
 
 # --- Shown on the dashboard card, the port call page and in the API ----------------------
