@@ -370,7 +370,8 @@ class Tally:
     refused: list[str] = field(default_factory=list)  # results answered 4xx
     server_errors: list[str] = field(default_factory=list)
     acknowledged: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
-    created: dict[int, tuple[str, float]] = field(default_factory=dict)  # test id → (wharf, when), from 201s
+    # test id → (wharf, when the request that stored it was sent), from 201s
+    created: dict[int, tuple[str, float]] = field(default_factory=dict)
     unanswered: list[str] = field(default_factory=list)  # client_uuids never acknowledged
     failovers: int = 0
     approvals: Counter = field(default_factory=Counter)
@@ -500,7 +501,9 @@ def _load(scene: Scene, servers: Servers, size: Size, tally: Tally, progress=Non
                     live_answered[job.call.pk] += 1
                 tally.acknowledged[key].add(body["id"])
                 if status == 201:
-                    tally.created[body["id"]] = (job.call.wharf, time.monotonic())
+                    # Sent, not answered: a slow answer may come long after the commit and
+                    # its event, even after a reconnecting socket's snapshot showed it.
+                    tally.created[body["id"]] = (job.call.wharf, time.monotonic() - elapsed)
             elif status is None:
                 tally.unanswered.append(key)
             else:
@@ -709,7 +712,7 @@ def _dashboards(scene: Scene, servers: Servers, size: Size) -> list[Dashboard]:
 
 def _expected(board: Dashboard, created: dict[int, tuple[str, float]], since: float = float("-inf")) -> set[int]:
     """The results whose ``test.recorded`` this socket should see: its wharf's (all, for
-    the province), answered after ``since``."""
+    the province), whose request was sent after ``since``."""
     return {pk for pk, (wharf, at) in created.items() if (board.wharf is None or board.wharf == wharf) and at > since}
 
 
@@ -834,7 +837,8 @@ def _stop(server) -> None:
 
 def _delivery(boards: list[Dashboard], created: dict[int, tuple[str, float]], since=None) -> tuple[int, int, int]:
     """(sockets that saw every event they should, events delivered, events expected);
-    ``since(board)`` limits each socket to the results answered after that moment."""
+    ``since(board)`` limits each socket to the results whose request was sent after
+    that moment."""
     complete = delivered = expected = 0
     for board in boards:
         wanted = _expected(board, created, since(board) if since else float("-inf"))
@@ -979,10 +983,11 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
                 "unit": "",
             }
         )
-        recovered = max(restarted, killed) + 1
 
+        # A request sent once the faults are over and this socket has its snapshot (it
+        # joined its group before reading it) commits after the socket subscribed.
         def since(board: Dashboard) -> float:
-            return max(recovered, board.snapshots[-1][0] + 1)
+            return max(restarted, killed, board.snapshots[-1][0])
 
         complete, delivered, expected = _delivery(boards, tally.created, since)
         rows.append(
