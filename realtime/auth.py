@@ -6,14 +6,16 @@ sent by a browser on its own, so a socket that presents ``Authorization: Token <
 is authenticated by that token alone, whatever its origin.
 """
 
-from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
+from channels.auth import AuthMiddleware, get_user
 from channels.security.websocket import AllowedHostsOriginValidator
+from channels.sessions import SessionMiddlewareStack
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 
+from .db import socket_read
 
-@database_sync_to_async
+
+@socket_read
 def _user_for_token(key: str):
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
@@ -30,10 +32,21 @@ def _token_key(scope) -> str | None:
     return None
 
 
+_user_for_session = socket_read(get_user.func)
+
+
+class _SessionAuth(AuthMiddleware):
+    """Channels' session authentication, reading the session and user off the thread of
+    the HTTP views (``realtime.db``)."""
+
+    async def resolve_scope(self, scope):
+        scope["user"]._wrapped = await _user_for_session(scope)
+
+
 class TokenOrSessionAuth:
     def __init__(self, app):
         self.token_app = app
-        self.session_app = AllowedHostsOriginValidator(AuthMiddlewareStack(app))
+        self.session_app = AllowedHostsOriginValidator(SessionMiddlewareStack(_SessionAuth(app)))
 
     async def __call__(self, scope, receive, send):
         key = _token_key(scope)

@@ -7,13 +7,13 @@ event, already serialised once by ``realtime.broadcast``.
 import json
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
 from vessels.services import sees_all_wharves, visible_wharves
 
 from .broadcast import PROVINCE_GROUP, wharf_group
+from .db import socket_read
 from .shared import shared_reads
 from .snapshot import dashboard_snapshot
 
@@ -36,7 +36,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHENTICATED)
-        groups = await database_sync_to_async(self.groups_for)(user)
+        groups = await socket_read(self.groups_for)(user)
         if groups is None:
             return await self._refuse(CLOSE_FORBIDDEN)
         # Join before reading the snapshot: an event committed in between then arrives
@@ -47,7 +47,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # What a wharf's (or the province's) dashboard shows does not depend on who
         # looks, once they may look: sockets asking together share one read.
-        text = await shared_reads().get(self.snapshot_key(), database_sync_to_async(lambda: self.snapshot_text(user)))
+        text = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(user)))
         await self.send(text_data=text)
 
     async def _refuse(self, code: int):
