@@ -7,6 +7,7 @@ event, already serialised once by ``realtime.broadcast``.
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -49,6 +50,16 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         # looks, once they may look: sockets asking together share one read.
         text = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(user)))
         await self.send(text_data=text)
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its ``aclose_old_connections()`` before each message:
+        that hop runs in the one thread of the process's sync views, so every event sent
+        to every socket would queue behind the HTTP requests. These handlers use no
+        database connection of that thread (their reads close their own: ``realtime.db``)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _refuse(self, code: int):
         # Accept first so the browser sees the reason code, not a bare failed handshake.

@@ -1,9 +1,12 @@
 """Dashboard sockets: who may connect, the snapshot, and events after commit."""
 
+import asyncio
 import json
+import threading
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -88,6 +91,36 @@ async def test_session_cookie_from_our_origin_is_accepted_and_from_elsewhere_ref
     await communicator.disconnect()
     foreign, connected = await connect("/ws/wharves/CP-03/", cookie, (b"origin", b"http://evil.example"))
     assert not connected
+
+
+async def test_sockets_are_served_while_a_request_holds_the_thread_of_the_views(make_call, inspector):
+    # Django runs a process's sync views one at a time in one thread: sockets must not
+    # queue behind them, neither to connect (a crowd reconnecting under a write load)
+    # nor for each event they are sent.
+    call = await database_sync_to_async(make_call)(crew=2)
+    token = await database_sync_to_async(token_header)(inspector)
+    client = Client()
+    await database_sync_to_async(client.force_login)(inspector)
+    cookie = (
+        b"cookie",
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode(),
+    )
+    release = threading.Event()
+    busy_view = asyncio.ensure_future(sync_to_async(release.wait, thread_sensitive=True)())
+    try:
+        for headers in ((token,), (cookie, ORIGIN)):
+            communicator, connected = await connect("/ws/wharves/CP-03/", *headers)
+            assert connected
+            snapshot = await receive_json(communicator)
+            assert [c["id"] for c in snapshot["port_calls"]] == [call.pk]
+            event = {"type": "dashboard.event", "text": json.dumps({"type": "port_call.updated", "n": len(headers)})}
+            await get_channel_layer().group_send(wharf_group("CP-03"), event)
+            assert await receive_json(communicator) == {"type": "port_call.updated", "n": len(headers)}
+            await communicator.disconnect()
+        assert not busy_view.done()
+    finally:
+        release.set()
+        await busy_view
 
 
 async def test_recorded_positive_reaches_the_wharf_and_the_province(make_call, inspector, authority):
