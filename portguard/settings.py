@@ -146,6 +146,9 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# With Redis, each process says every this many milliseconds that it is alive; one silent
+# for three beats is taken for dead, and the others' dashboards re-read their snapshots.
+PORTGUARD_PROCESS_HEARTBEAT_MS = env_int("PORTGUARD_PROCESS_HEARTBEAT_MS", 2000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

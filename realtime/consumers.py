@@ -32,6 +32,7 @@ MAX_CLIENT_FRAME = 4096
 
 class DashboardConsumer(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
+    user = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -46,9 +47,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.user = user
+        await self.send_snapshot()
+
+    async def send_snapshot(self):
         # What a wharf's (or the province's) dashboard shows does not depend on who
         # looks, once they may look: sockets asking together share one read.
-        text = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(user)))
+        text = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(self.user)))
         await self.send(text_data=text)
 
     async def dispatch(self, message):
@@ -81,6 +86,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     async def dashboard_event(self, event):
         await self.send(text_data=event["text"])
+
+    async def dashboard_refresh(self, event):
+        """Another process died (``realtime.layers``): an event it committed may never
+        have been sent. The dashboard replaces its state with the snapshot sent now."""
+        if self.groups_joined:  # not for a socket being refused
+            await self.send_snapshot()
 
     async def dashboard_resync(self, event):
         """This process lost Redis for a while (``realtime.layers``): events may be lost."""

@@ -7,17 +7,27 @@ and a dashboard that kept its socket would show stale data without knowing it. S
 a process's subscription to Redis breaks, and again when it is restored, every socket
 of that process is sent ``dashboard.resync``; its consumer closes it, and the dashboard
 reconnects and re-reads its snapshot (SPEC §4).
+
+A process killed between a commit and its publish loses that event for everyone, and
+no subscription breaks to say so. So each process also beats in Redis (a sorted set of
+process ids by the time of their last beat) and watches the others: when one it has
+seen goes silent for three beats, every socket of this process is sent
+``dashboard.refresh``, and its consumer sends it a fresh snapshot on the same socket.
 """
 
 import asyncio
 import logging
+import uuid
 
 from channels_redis import pubsub
+from django.conf import settings
 from redis.asyncio.client import PubSub
 
 logger = logging.getLogger(__name__)
 
 RESYNC = {"type": "dashboard.resync"}
+REFRESH = {"type": "dashboard.refresh"}
+BEATS_BEFORE_DEAD = 3
 
 
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
@@ -44,6 +54,53 @@ class _ReconnectWatchingPubSub(PubSub):
 
 
 class _ResyncingShard(pubsub.RedisSingleShardConnection):
+    def __init__(self, host, channel_layer):
+        super().__init__(host, channel_layer)
+        self.process_id = uuid.uuid4().hex
+        self.peers: set[str] = set()  # the other processes alive at the last beat
+        self._beat_task = None
+
+    def _ensure_receiver(self):
+        super()._ensure_receiver()
+        if self._beat_task is None:
+            self._beat_task = asyncio.ensure_future(self._beat_forever())
+
+    async def flush(self):
+        if self._beat_task is not None:
+            self._beat_task.cancel()
+            self._beat_task = None
+        await super().flush()
+
+    async def _beat_forever(self):
+        interval = settings.PORTGUARD_PROCESS_HEARTBEAT_MS / 1000
+        while True:
+            try:
+                await self.beat(interval * BEATS_BEFORE_DEAD)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis away: the subscription's own loop resynchronises the sockets.
+                logger.warning("Could not beat in Redis", exc_info=True)
+            await asyncio.sleep(interval)
+
+    async def beat(self, timeout: float) -> None:
+        """Say this process is alive and see who else is; if a process seen at the last
+        beat has been silent for ``timeout`` seconds, refresh this process's sockets."""
+        key = f"{self.channel_layer.prefix}:processes"
+        seconds, micro = await self._redis.time()  # one clock for every host
+        now = seconds + micro / 1_000_000
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {self.process_id: now})
+            pipe.zremrangebyscore(key, "-inf", now - max(60, 10 * timeout))
+            pipe.zrangebyscore(key, now - timeout, "+inf")
+            *_done, alive = await pipe.execute()
+        alive = {name.decode() if isinstance(name, bytes) else name for name in alive} - {self.process_id}
+        gone = self.peers - alive
+        self.peers = alive
+        if gone:
+            logger.warning("Process %s went silent; refreshing this process's dashboards", ", ".join(sorted(gone)))
+            self._tell_sockets(REFRESH)
+
     def _ensure_redis(self):
         if self._redis is None:
             super()._ensure_redis()
@@ -73,8 +130,11 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
         """Tell every consumer of this process whose subscription was in place that
         events may have been lost. A consumer subscribing right now (its subscription
         is what reconnected) has lost nothing yet."""
+        self._tell_sockets(RESYNC)
+
+    def _tell_sockets(self, message: dict) -> None:
         layer = self.channel_layer
-        message = layer.channel_layer.serialize(RESYNC)
+        data = layer.channel_layer.serialize(message)
         for name, queue in layer.channels.items():
             if name in self._subscribed_to:
-                queue.put_nowait(message)
+                queue.put_nowait(data)

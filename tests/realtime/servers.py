@@ -75,9 +75,10 @@ def test_database_env() -> dict[str, str]:
 
 
 class Daphne:
-    def __init__(self, redis_url: str | None):
+    def __init__(self, redis_url: str | None, env: dict[str, str] | None = None):
         self.port = free_port()
         self.redis_url = redis_url
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -94,6 +95,7 @@ class Daphne:
         env.setdefault("SECRET_KEY", "test-only")
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.env)
         self.process = subprocess.Popen(
             [
                 sys.executable,

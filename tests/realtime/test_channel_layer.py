@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from redis.asyncio import Redis
 
-from realtime.layers import RESYNC, RedisPubSubChannelLayer
+from realtime.layers import REFRESH, RESYNC, RedisPubSubChannelLayer
 from tests.realtime.servers import PrivateRedis
 
 
@@ -78,3 +78,36 @@ async def test_redis_going_away_resyncs_the_sockets_at_once(private_redis):
     await asyncio.to_thread(private_redis.stop)
     assert await asyncio.wait_for(layer.receive(channel), 5) == RESYNC
     await layer.flush()
+
+
+def shard_of(layer):
+    (shard,) = layer._get_layer()._shards
+    return shard
+
+
+async def until(check, timeout: float = 5) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
+@pytest.mark.asyncio
+async def test_a_process_gone_silent_makes_the_others_refresh_their_sockets(private_redis, settings):
+    settings.PORTGUARD_PROCESS_HEARTBEAT_MS = 100
+    survivor, channel = await subscribed_layer(private_redis)
+    doomed, _its_channel = await subscribed_layer(private_redis)
+    # The second layer's own check message reached the first one's socket too.
+    assert await asyncio.wait_for(survivor.receive(channel), 5) == {"type": "dashboard.event", "text": "{}"}
+    await until(lambda: shard_of(doomed).process_id in shard_of(survivor).peers)
+    assert shard_of(survivor).process_id in shard_of(doomed).peers
+    await asyncio.sleep(0.5)  # five beats of both: a peer that beats is no news
+    assert survivor._get_layer().channels[channel].empty()
+
+    # Killed: it stops beating, and its last beat stays behind in Redis.
+    shard_of(doomed)._beat_task.cancel()
+    shard_of(doomed)._receive_task.cancel()
+    assert await asyncio.wait_for(survivor.receive(channel), 5) == REFRESH
+    assert shard_of(survivor).peers == set()
+    await survivor.group_send("wharf.CP-03", {"type": "dashboard.event", "text": "{}"})
+    assert await asyncio.wait_for(survivor.receive(channel), 5) == {"type": "dashboard.event", "text": "{}"}
+    await survivor.flush()

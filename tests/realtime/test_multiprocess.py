@@ -18,7 +18,9 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
+from crews.services import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
 from tests.conftest import people_of
 from tests.realtime.servers import Daphne, PrivateRedis, running
@@ -101,6 +103,39 @@ def test_result_recorded_through_one_process_reaches_a_socket_on_another(scene):
             assert alert["test"]["id_number"] == people[0].id_number
             update = await next_of_type(socket, "port_call.updated")
             assert update["port_call"]["status"] == "blocked"
+
+    with running(redis, a, b):
+        asyncio.run(scenario())
+
+
+def test_a_write_a_killed_process_never_published_reaches_the_other_process_dashboards(scene, inspector):
+    call, people, token = scene
+    redis = PrivateRedis()
+    quick = {"PORTGUARD_PROCESS_HEARTBEAT_MS": "300"}  # dead after 0.9 s of silence
+    a, b = Daphne(redis.url, env=quick), Daphne(redis.url, env=quick)
+
+    def committed_but_never_published():
+        # Recorded here, in the test's process: its events go to this process's own
+        # channel layer, never to the Redis the two daphnes share. So for B it is a write
+        # that A committed and died before publishing.
+        sample = TestData(people[0], TestKind.RAPID, timezone.now(), TestResult.POSITIVE, port_call=call)
+        record_test(inspector, sample)
+
+    async def scenario():
+        async with dashboard(a, token) as on_a, dashboard(b, token) as on_b:
+            await next_of_type(on_a, "snapshot")  # A serves a socket, so it beats
+            (before,) = (await next_of_type(on_b, "snapshot"))["port_calls"]
+            assert before["status"] == "awaiting_tests"
+            await asyncio.to_thread(committed_but_never_published)
+            await asyncio.sleep(1)  # a few beats: B has seen A alive
+            a.kill()
+            (after,) = (await next_of_type(on_b, "snapshot", timeout=10))["port_calls"]
+            assert after["status"] == "blocked"
+            assert after["counts"]["tested"] == 1
+            # B goes on as before: its next event reaches the same socket.
+            assert await asyncio.to_thread(post_result, b, token, call, people[1]) == 201
+            event = await next_of_type(on_b, "test.recorded")
+            assert event["test"]["id_number"] == people[1].id_number
 
     with running(redis, a, b):
         asyncio.run(scenario())
