@@ -7,9 +7,10 @@ cleared at that moment by the evidence kept for it, no active handover has a pos
 on board, and every result that got a 2xx is stored exactly once. These checks fail the
 bench run, and so do: without faults, a socket that missed an event of its wharf;
 with faults, a write lost, a 5xx, or a socket that did not re-read a snapshot after
-the Redis restart (or after its daphne was killed) or ends up showing other states
-than the database. Delivery is at most once, so events lost during a fault are
-reported, not failed on; those sent once both faults are over must all arrive.
+the Redis restart (or after one daphne was killed: moved to the survivor, or
+refreshed by it) or ends up showing other states than the database. Delivery is at
+most once, so events lost during a fault are reported, not failed on; those sent once
+both faults are over must all arrive.
 
 Sizes come from the environment (defaults: the issue's numbers):
 
@@ -956,6 +957,17 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
                 "value": f"{len(moved)}/{len(victims)}",
                 "unit": "",
                 "ok": len(moved) == len(victims),
+            }
+        )
+        # The survivor's own sockets too: it sends them a fresh snapshot once the killed
+        # process's heartbeat has been silent long enough (realtime/layers.py).
+        after_kill = sum(1 for b in boards if any(at > killed for at, _url in b.snapshots))
+        rows.append(
+            {
+                "name": f"{label}: sockets with a snapshot read after the kill (moved or refreshed)",
+                "value": f"{after_kill}/{len(boards)}",
+                "unit": "",
+                "ok": after_kill == len(boards),
             }
         )
         rows.append(
