@@ -78,9 +78,10 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
                 await self.beat(interval * BEATS_BEFORE_DEAD)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # Redis away: the subscription's own loop resynchronises the sockets.
-                logger.warning("Could not beat in Redis", exc_info=True)
+            except Exception as error:
+                # Redis away: the subscription's own loop resynchronises the sockets and
+                # logs the loss; one line per missed beat is enough here.
+                logger.warning("Could not beat in Redis: %s", error)
             await asyncio.sleep(interval)
 
     async def beat(self, timeout: float) -> None:
