@@ -893,6 +893,16 @@ def _write_floor(samples: int, threads: int) -> list[float]:
     return latencies
 
 
+def _all_of(name: str, got: int, total: int) -> dict:
+    """A row that fails the run unless ``got`` is the whole ``total``."""
+    return {"name": name, "value": f"{got}/{total}", "unit": "", "ok": got == total}
+
+
+def _snapshotted_after(boards: list[Dashboard], moment: float) -> int:
+    """How many sockets were sent a snapshot after ``moment``."""
+    return sum(1 for b in boards if any(at > moment for at, _url in b.snapshots))
+
+
 def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
     tally: Tally = outcome["tally"]
     boards: list[Dashboard] = outcome["boards"]
@@ -922,53 +932,28 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
             )
         complete, delivered, expected = _delivery(boards, tally.created)
         rows.append(
-            {
-                "name": f"{label}: test.recorded events delivered / expected (over {len(boards)} sockets)",
-                "value": f"{delivered}/{expected}",
-                "unit": "",
-                "ok": delivered == expected,
-            }
+            _all_of(
+                f"{label}: test.recorded events delivered / expected (over {len(boards)} sockets)", delivered, expected
+            )
         )
-        rows.append(
-            {
-                "name": f"{label}: sockets that saw every event of their wharf",
-                "value": f"{complete}/{len(boards)}",
-                "unit": "",
-                "ok": complete == len(boards),
-            }
-        )
+        rows.append(_all_of(f"{label}: sockets that saw every event of their wharf", complete, len(boards)))
     else:
         events = outcome["events"]
         restarted, killed = events["redis_restarted"], events["daphne_killed"]
-        resynced = sum(1 for b in boards if any(at > restarted for at, _url in b.snapshots))
-        rows.append(
-            {
-                "name": f"{label}: sockets that re-read a snapshot after Redis came back",
-                "value": f"{resynced}/{len(boards)}",
-                "unit": "",
-                "ok": resynced == len(boards),
-            }
-        )
+        resynced = _snapshotted_after(boards, restarted)
+        rows.append(_all_of(f"{label}: sockets that re-read a snapshot after Redis came back", resynced, len(boards)))
         victims = [b for b in boards if [url for at, url in b.snapshots if at < killed][-1:] == [outcome["killed_url"]]]
         moved = [b for b in victims if any(at > killed and url != outcome["killed_url"] for at, url in b.snapshots)]
         rows.append(
-            {
-                "name": f"{label}: sockets of the killed daphne resynchronised on the survivor",
-                "value": f"{len(moved)}/{len(victims)}",
-                "unit": "",
-                "ok": len(moved) == len(victims),
-            }
+            _all_of(f"{label}: sockets of the killed daphne resynchronised on the survivor", len(moved), len(victims))
         )
         # The survivor's own sockets too: it sends them a fresh snapshot once the killed
         # process's heartbeat has been silent long enough (realtime/layers.py).
-        after_kill = sum(1 for b in boards if any(at > killed for at, _url in b.snapshots))
+        after_kill = _snapshotted_after(boards, killed)
         rows.append(
-            {
-                "name": f"{label}: sockets with a snapshot read after the kill (moved or refreshed)",
-                "value": f"{after_kill}/{len(boards)}",
-                "unit": "",
-                "ok": after_kill == len(boards),
-            }
+            _all_of(
+                f"{label}: sockets with a snapshot read after the kill (moved or refreshed)", after_kill, len(boards)
+            )
         )
         rows.append(
             {
@@ -1002,26 +987,13 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
             return max(restarted, killed, board.snapshots[-1][0])
 
         complete, delivered, expected = _delivery(boards, tally.created, since)
-        rows.append(
-            {
-                "name": f"{label}: events delivered / expected once both faults were over",
-                "value": f"{delivered}/{expected}",
-                "unit": "",
-                "ok": delivered == expected,
-            }
-        )
+        rows.append(_all_of(f"{label}: events delivered / expected once both faults were over", delivered, expected))
     stale = {b: _stale(b, outcome["truth"](b)) for b in boards}
     in_sync = sum(1 for problems in stale.values() if not problems)
     stale_calls = {call for problems in stale.values() for call, _text in problems}
-    rows.append(
-        {
-            "name": f"{label}: sockets whose final state matches the database ({len(stale_calls)} calls stale)",
-            "value": f"{in_sync}/{len(boards)}",
-            "unit": "",
-            "ok": in_sync == len(boards),
-            "examples": [text for problems in stale.values() for _call, text in problems][:5],
-        }
-    )
+    name = f"{label}: sockets whose final state matches the database ({len(stale_calls)} calls stale)"
+    examples = [text for problems in stale.values() for _call, text in problems][:5]
+    rows.append({**_all_of(name, in_sync, len(boards)), "examples": examples})
     lost = len(tally.unanswered) + sum(1 for p in checks["writes"] if "not stored" in p)
     rows.append({"name": f"{label}: results answered 2xx", "value": len(tally.acknowledged), "unit": " results"})
     rows.append(

@@ -82,6 +82,17 @@ def outage_logged(caplog) -> bool:
     return any(r.name == "portguard.middleware" and r.levelno == logging.ERROR for r in caplog.records)
 
 
+def assert_registered_nothing_then_a_retry_registers(client, response, before: dict, caplog) -> None:
+    assert response.status_code == 503
+    assert response.json() == {"error": "database_unavailable", "message": UNAVAILABLE}
+    assert counts(Vessel, PortCall, Person, CrewMember) == before
+    assert outage_logged(caplog)
+
+    retry = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
+    assert retry.status_code == 201
+    assert CrewMember.objects.filter(port_call=retry.json()["id"]).count() == 2
+
+
 @pytest.fixture
 def cleared_call(make_call, record):
     call = make_call(crew=3, arrived_at=NOW - timedelta(minutes=50))
@@ -97,15 +108,8 @@ def test_registration_losing_the_database_midway_answers_503_and_saves_nothing(i
     with connection.execute_wrapper(lost):
         response = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
     assert lost.tripped and lost.ran_before('INSERT INTO "vessels_portcall"')
-    assert response.status_code == 503
-    assert response.json() == {"error": "database_unavailable", "message": UNAVAILABLE}
     assert response["Retry-After"] == "10"
-    assert counts(Vessel, PortCall, Person, CrewMember) == before
-    assert outage_logged(caplog)
-
-    retry = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
-    assert retry.status_code == 201
-    assert CrewMember.objects.filter(port_call=retry.json()["id"]).count() == 2
+    assert_registered_nothing_then_a_retry_registers(client, response, before, caplog)
 
 
 def test_approval_losing_the_database_midway_answers_503_and_leaves_the_call_unapproved(authority, cleared_call):
@@ -173,14 +177,7 @@ def test_registration_whose_backend_is_terminated_midway_answers_503_and_saves_n
     with connection.execute_wrapper(killed):
         response = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
     assert killed.tripped
-    assert response.status_code == 503
-    assert response.json() == {"error": "database_unavailable", "message": UNAVAILABLE}
-    assert counts(Vessel, PortCall, Person, CrewMember) == before
-    assert outage_logged(caplog)
-
-    retry = client.post("/api/v1/port-calls/", arrival_payload(), format="json")
-    assert retry.status_code == 201
-    assert CrewMember.objects.filter(port_call=retry.json()["id"]).count() == 2
+    assert_registered_nothing_then_a_retry_registers(client, response, before, caplog)
 
 
 def test_a_login_whose_session_cannot_be_saved_answers_503_and_signs_nobody_in(inspector, caplog):
