@@ -30,6 +30,15 @@ REFRESH = {"type": "dashboard.refresh"}
 BEATS_BEFORE_DEAD = 3
 
 
+def _reraise_if_cancelled(error: Exception) -> None:
+    """redis-py may turn a cancellation that lands mid-command into an error of its own.
+    A loop that caught it and went on would never end: the event loop's shutdown, which
+    cancels every task and waits for them, would then wait for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from error
+
+
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
     def _get_layer(self):
         layer = super()._get_layer()
@@ -75,10 +84,11 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
         interval = settings.PORTGUARD_PROCESS_HEARTBEAT_MS / 1000
         while True:
             try:
-                await self.beat(interval * BEATS_BEFORE_DEAD)
-            except asyncio.CancelledError:
-                raise
+                # Shielded: a cancellation then always reaches this loop as one, even
+                # when redis-py swallows it inside the command (the beat itself just ends).
+                await asyncio.shield(self.beat(interval * BEATS_BEFORE_DEAD))
             except Exception as error:
+                _reraise_if_cancelled(error)
                 # Redis away: the subscription's own loop resynchronises the sockets and
                 # logs the loss; one line per missed beat is enough here.
                 logger.warning("Could not beat in Redis: %s", error)
@@ -122,7 +132,8 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
                     await asyncio.sleep(0.1)
             except TimeoutError:
                 raise  # as channels_redis does; cancellation is no Exception either
-            except Exception:
+            except Exception as error:
+                _reraise_if_cancelled(error)
                 logger.exception("Lost the subscription to Redis; resynchronising this process's sockets")
                 self.resync_sockets()
                 await asyncio.sleep(1)

@@ -111,3 +111,26 @@ async def test_a_process_gone_silent_makes_the_others_refresh_their_sockets(priv
     await survivor.group_send("wharf.CP-03", {"type": "dashboard.event", "text": "{}"})
     assert await asyncio.wait_for(survivor.receive(channel), 5) == {"type": "dashboard.event", "text": "{}"}
     await survivor.flush()
+
+
+@pytest.mark.asyncio
+async def test_a_beat_cancelled_mid_command_ends_even_when_redis_py_turns_it_into_an_error(private_redis, monkeypatch):
+    layer, _channel = await subscribed_layer(private_redis)
+    shard = shard_of(layer)
+    started = asyncio.Event()
+
+    async def beat_cut_short(timeout):
+        started.set()
+        try:
+            await asyncio.Event().wait()  # a command waiting on Redis
+        except asyncio.CancelledError:
+            raise ConnectionError("Connection closed by server.") from None
+
+    shard._beat_task.cancel()  # the real loop goes; one whose command redis-py cuts short comes
+    monkeypatch.setattr(shard, "beat", beat_cut_short)
+    beating = shard._beat_task = asyncio.ensure_future(shard._beat_forever())
+    await started.wait()
+    beating.cancel()  # as the event loop's shutdown cancels every task and waits for them
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(beating, 2)
+    await layer.flush()
