@@ -40,6 +40,7 @@ class Screening(models.TextChoices):
     POSITIVE = "positive", _("positive")
     INVALID = "invalid", _("invalid")
     EXPIRED = "expired", _("expired")
+    RETEST = "retest", _("pending individual retest")
 
 
 RT_PCR_KINDS = frozenset({TestKind.RT_PCR, TestKind.RT_PCR_POOLED})

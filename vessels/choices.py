@@ -43,6 +43,7 @@ class HandoverState(models.TextChoices):
 class AlertKind(models.TextChoices):
     POSITIVE = "positive", _("positive result")
     CONFIRMED_CASE = "confirmed_case", _("confirmed case")
+    POOL_POSITIVE = "pool_positive", _("positive pool")
     QUARANTINE = "quarantine", _("quarantine")
     SUSPENSION = "suspension", _("handover suspended")
 
@@ -55,6 +56,7 @@ class ContactLevel(models.TextChoices):
 class ContactReason(models.TextChoices):
     MANIFEST = "manifest", _("on the same manifest")
     KCS_ROSTER = "kcs_roster", _("KCS staff on duty at the wharf")
+    SAME_SHIFT = "same_shift", _("KCS staff on the same shift")
     BERTHED_NEARBY = "berthed_nearby", _("on a vessel berthed at the same wharf")
 
 

@@ -203,12 +203,34 @@ class QuarantineRelease(models.Model):
 
 
 class Alert(models.Model):
-    """A positive, a confirmed case, a quarantine or a suspended handover, kept until
-    someone acknowledges it."""
+    """A positive, a confirmed case, a positive pool, a quarantine or a suspended
+    handover, kept until someone acknowledges it. Raised at a wharf, for a port call or
+    for a KCS station's staff member (then with no port call)."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    wharf = models.ForeignKey(
+        Wharf,
+        verbose_name=_("wharf"),
+        related_name="alerts",
+        on_delete=models.PROTECT,
+        help_text=_("Whose dashboards it is raised on."),
+    )
     port_call = models.ForeignKey(
-        PortCall, verbose_name=_("port call"), related_name="alerts", on_delete=models.PROTECT
+        PortCall,
+        verbose_name=_("port call"),
+        related_name="alerts",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    station = models.ForeignKey(
+        "crews.KcsStation",
+        verbose_name=_("KCS station"),
+        related_name="alerts",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("For a KCS staff member's result: their station."),
     )
     person = models.ForeignKey(
         "crews.Person",
@@ -237,13 +259,28 @@ class Alert(models.Model):
         blank=True,
     )
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    closed_at = models.DateTimeField(
+        _("closed at"), null=True, blank=True, help_text=_("When the result behind it was corrected away.")
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    closed_reason = models.CharField(_("reason for closing"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         permissions = [("acknowledge_alert", _("Can acknowledge an alert"))]
-        indexes = [models.Index(fields=["port_call", "created_at"], name="alert_call_time")]
+        indexes = [
+            models.Index(fields=["port_call", "created_at"], name="alert_call_time"),
+            models.Index(fields=["wharf", "acknowledged_at"], name="alert_wharf_open"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
@@ -258,6 +295,17 @@ class Contact(models.Model):
         verbose_name=_("port call of the case"),
         related_name="contacts",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty for a KCS staff member's case: then the station is given."),
+    )
+    station = models.ForeignKey(
+        "crews.KcsStation",
+        verbose_name=_("KCS station of the case"),
+        related_name="contacts",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
     )
     case_person = models.ForeignKey(
         "crews.Person", verbose_name=_("case (F0)"), related_name="+", on_delete=models.PROTECT
@@ -267,7 +315,7 @@ class Contact(models.Model):
         verbose_name=_("confirming test"),
         related_name="+",
         on_delete=models.PROTECT,
-        help_text=_("The positive RT-PCR that confirmed the case."),
+        help_text=_("The positive individual RT-PCR that confirmed the case."),
     )
     person = models.ForeignKey(
         "crews.Person", verbose_name=_("contact"), related_name="contact_of", on_delete=models.PROTECT
@@ -285,7 +333,16 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         constraints = [
-            models.UniqueConstraint(fields=["port_call", "case_person", "person"], name="contact_once_per_case")
+            models.UniqueConstraint(fields=["port_call", "case_person", "person"], name="contact_once_per_case"),
+            models.UniqueConstraint(
+                fields=["station", "case_person", "person"],
+                condition=models.Q(port_call__isnull=True),
+                name="staff_contact_once_per_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(port_call__isnull=False) | models.Q(station__isnull=False),
+                name="contact_has_a_place",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -88,6 +88,7 @@ def raise_alert(
     Call while holding the port call's lock."""
     alert = Alert.objects.create(
         kind=kind,
+        wharf=call.wharf,
         port_call=call,
         person=person,
         test=test,
@@ -173,13 +174,13 @@ def _confirming_tests(call: PortCall) -> QuerySet[ScreeningTest]:
 
 def visible_alerts(user) -> QuerySet[Alert]:
     alerts = Alert.objects.select_related(
-        "port_call__vessel", "port_call__wharf", "person", "test", "acknowledged_by"
+        "wharf", "station", "port_call__vessel", "person", "test", "acknowledged_by"
     ).order_by("-created_at", "-id")
     if not user.has_perm("vessels.view_alert"):
         return alerts.none()
     if sees_all_wharves(user):
         return alerts
-    return alerts.filter(port_call__wharf__in=visible_wharves(user))
+    return alerts.filter(wharf__in=visible_wharves(user))
 
 
 def acknowledge_alert(user, alert_id: int, now: datetime | None = None) -> Alert:
@@ -189,19 +190,19 @@ def acknowledge_alert(user, alert_id: int, now: datetime | None = None) -> Alert
         try:
             alert = (
                 Alert.objects.select_for_update(of=("self",))
-                .select_related("port_call__vessel", "port_call__wharf")
+                .select_related("wharf")
                 .get(pk=alert_id)
             )
         except Alert.DoesNotExist:
             raise DomainError(_("Unknown alert."), field="alert", code="not_found") from None
-        require_wharf_in_scope(user, alert.port_call.wharf)
+        require_wharf_in_scope(user, alert.wharf)
         if alert.acknowledged_at is not None:
             raise DomainError(_("This alert was already acknowledged."), code="already_acknowledged")
         alert.acknowledged_by = user
         alert.acknowledged_at = now or timezone.now()
         alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
         send_event_on_commit(
-            alert.port_call.wharf.code,
+            alert.wharf.code,
             "alert.acknowledged",
             {"alert": alert.pk, "acknowledged_by": user.get_username(), "acknowledged_at": alert.acknowledged_at},
         )
