@@ -270,46 +270,6 @@ def _require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
             raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": call.wharf.code}, field="wharf")
 
 
-def correct_test(user, original: ScreeningTest, result: str, reason: str) -> ScreeningTest:
-    """Record a correction: a new test with the same sample that supersedes ``original``,
-    by someone who could have recorded it (at its wharf, or at its KCS station)."""
-    from .stations import require_station_in_scope
-
-    require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
-    if not reason.strip():
-        raise DomainError(_("Give the reason for the correction."), field="reason")
-    if result not in TestResult.values:
-        raise DomainError(_("Unknown result."), field="result")
-    now = timezone.now()
-    with transaction.atomic():
-        call = lock_port_call(original.port_call_id) if original.port_call_id else None
-        if call is not None:
-            require_wharf_in_scope(user, call.wharf)
-        if original.station_id is not None:
-            require_station_in_scope(user, original.station)
-        if ScreeningTest.objects.filter(supersedes=original).exists():
-            raise DomainError(_("This result was already corrected."), code="already_corrected")
-        test = ScreeningTest.objects.create(
-            person=original.person,
-            port_call=original.port_call,
-            wharf=original.wharf,
-            kind=original.kind,
-            sampled_at=original.sampled_at,
-            result=result,
-            result_at=None if result == TestResult.PENDING else now,
-            kit_lot=original.kit_lot,
-            pool_id=original.pool_id,
-            lab=original.lab,
-            station=original.station,
-            recorded_by=user,
-            supersedes=original,
-            correction_reason=reason.strip(),
-        )
-        if call is not None:
-            _settle_calls({call.pk: call}, [test], now)
-    return test
-
-
 def open_port_call_of(person: Person, sampled_at: datetime) -> PortCall | None:
     """The open port call a person is on at ``sampled_at``, for results sent without one."""
     member = (

@@ -218,6 +218,8 @@ PORTGUARD_RAPID_VALIDITY_HOURS = env_int("PORTGUARD_RAPID_VALIDITY_HOURS", 24)
 PORTGUARD_RT_PCR_VALIDITY_HOURS = env_int("PORTGUARD_RT_PCR_VALIDITY_HOURS", 72)
 # Sample times a few minutes ahead of the server clock are phone clock drift, not the future.
 PORTGUARD_CLOCK_SKEW_MINUTES = env_int("PORTGUARD_CLOCK_SKEW_MINUTES", 5)
+# Whoever recorded a result may correct it within one shift; health officers at any time.
+PORTGUARD_CORRECTION_WINDOW_HOURS = env_int("PORTGUARD_CORRECTION_WINDOW_HOURS", 8)
 
 # Rule R4: people arriving from an epidemic area are cleared only by a negative RT-PCR.
 PORTGUARD_EPIDEMIC_RT_PCR_ONLY = env_bool("PORTGUARD_EPIDEMIC_RT_PCR_ONLY", default=True)

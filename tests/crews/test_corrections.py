@@ -10,8 +10,9 @@ from django.urls import Resolver404, resolve, reverse
 from rest_framework.test import APIClient
 
 from crews.choices import TestKind, TestResult
+from crews.corrections import correct_test
 from crews.models import ScreeningTest
-from crews.services import TestData, correct_test
+from crews.services import TestData
 from crews.stations import record_staff_test
 from portguard.domain import DomainError, NotAllowed
 from tests.conftest import VN, people_of

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from crews.choices import Screening, TestKind, TestResult
-from crews.services import correct_test
+from crews.corrections import correct_test
 from tests.conftest import ARRIVAL, people_of
 from vessels.choices import PortCallStatus
 from vessels.services import clearance_of
