@@ -68,7 +68,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
     if isinstance(exc, Http404):
-        return error_response("not_found", "Not found.", 404)
+        return error_response("not_found", _("Not found."), 404)
     if isinstance(exc, PermissionDenied):
         return error_response("forbidden", str(exc) or "Forbidden.", 403)
     if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):

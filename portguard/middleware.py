@@ -7,7 +7,8 @@ try again.
 The API answers in its JSON error shape (``portguard.api.exception_handler``), pages
 with a short page of their own (``DatabaseUnavailableMiddleware``). Outside any view (a
 middleware reading the session, or saving it once a login has changed it) Django calls
-``handler500``; ``server_error`` answers the same 503 there.
+``handler500``; ``server_error`` answers the same 503 there. Both answer an API request
+in the JSON shape, whatever failed (``portguard.errors``).
 """
 
 import logging
@@ -18,7 +19,8 @@ from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views import defaults
+
+from .errors import is_api, json_error, server_error_answer
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,16 @@ def database_unavailable_message() -> str:
 
 def log_database_unavailable(request, exc: BaseException) -> None:
     logger.error("Database unavailable during %s %s: %s", request.method, request.path, exc, exc_info=exc)
+
+
+def unavailable_response(request):
+    """The 503 for a request that lost the database: JSON under the API, a page elsewhere."""
+    if not is_api(request):
+        return unavailable_page(request)
+    response = json_error("database_unavailable", database_unavailable_message(), 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
 
 
 def unavailable_page(request):
@@ -67,14 +79,14 @@ class DatabaseUnavailableMiddleware:
         if not is_database_unavailable(exception):
             return None
         log_database_unavailable(request, exception)
-        return unavailable_page(request)
+        return unavailable_response(request)
 
 
 def server_error(request):
     """``handler500``: called while Django handles an exception no view caught. A lost
-    database is a 503; anything else is Django's own 500. (API views catch their own.)"""
+    database is a 503; anything else a 500 (in JSON under the API)."""
     exception = sys.exc_info()[1]
     if exception is None or not is_database_unavailable(exception):
-        return defaults.server_error(request)
+        return server_error_answer(request)
     log_database_unavailable(request, exception)
-    return unavailable_page(request)
+    return unavailable_response(request)
