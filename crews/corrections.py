@@ -7,22 +7,31 @@ they may still record results there. The port call's state follows at once, thro
 the same path as any new result, and the alerts the original raised are closed.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
 from realtime.broadcast import send_event_on_commit
 from vessels.models import Alert
-from vessels.services import lock_port_call, require_perm, require_wharf_in_scope, sees_all_wharves
+from vessels.services import (
+    lock_port_call,
+    require_perm,
+    require_wharf_in_scope,
+    sees_all_wharves,
+    visible_wharves,
+)
 
 from .choices import TestResult
-from .models import ScreeningTest
+from .models import KcsStation, ScreeningTest
 from .services import _settle_calls
-from .stations import require_station_in_scope
+from .stations import require_station_in_scope, visible_stations
 
 REASON_MAX = ScreeningTest._meta.get_field("correction_reason").max_length
 
@@ -37,6 +46,20 @@ def corrects_anywhere(user) -> bool:
     return sees_all_wharves(user) and user.has_perm("crews.add_screeningtest")
 
 
+def visible_tests(user) -> QuerySet[ScreeningTest]:
+    """The results a user may see, and so ask to correct: those taken for a port call
+    of their wharves or at their KCS stations (every one for the province's roles)."""
+    tests = ScreeningTest.objects.select_related("person", "recorded_by")
+    if sees_all_wharves(user):
+        return tests
+    wharves = visible_wharves(user)
+    return tests.filter(
+        Q(port_call__wharf__in=wharves)
+        | Q(station__in=visible_stations(user))
+        | Q(port_call__isnull=True, station__isnull=True, wharf__in=wharves)
+    )
+
+
 def may_correct(user, test: ScreeningTest, now: datetime, *, records_there: bool) -> bool:
     """Whether ``user`` may correct ``test``, for pages deciding which forms to show;
     ``records_there`` says whether the user may record results where it was taken.
@@ -48,6 +71,45 @@ def may_correct(user, test: ScreeningTest, now: datetime, *, records_there: bool
     if corrects_anywhere(user):
         return True
     return records_there and test.recorded_by_id == user.pk and now <= test.recorded_at + correction_window()
+
+
+def records_at_call(user, call) -> bool:
+    """Whether ``user`` may record results for ``call``: one query at most."""
+    if not user.has_perm("crews.add_screeningtest"):
+        return False
+    return sees_all_wharves(user) or call.wharf.inspectors.filter(pk=user.pk).exists()
+
+
+def records_at_station(user, station: KcsStation) -> bool:
+    """Whether ``user`` may record results at ``station``: one query at most."""
+    if not user.has_perm("crews.add_screeningtest"):
+        return False
+    return sees_all_wharves(user) or station.supervisors.filter(pk=user.pk).exists()
+
+
+@dataclass
+class ResultRow:
+    """A recorded result as the pages list it: a superseded one stays, struck through."""
+
+    test: ScreeningTest
+    correctable: bool
+
+    @property
+    def correction(self) -> ScreeningTest | None:
+        """The correction that superseded this result, if any."""
+        return getattr(self.test, "superseded_by", None)
+
+
+def with_corrections(tests: QuerySet[ScreeningTest]) -> QuerySet[ScreeningTest]:
+    """``tests`` with what their rows show, in the same one query."""
+    return tests.select_related("person", "recorded_by", "supersedes", "superseded_by__recorded_by").order_by(
+        "person__full_name", "person_id", "sampled_at", "id"
+    )
+
+
+def result_rows(user, tests: Iterable[ScreeningTest], now: datetime, *, records_there: bool) -> list[ResultRow]:
+    """Each result with whether ``user`` may correct it; no query beyond ``tests``."""
+    return [ResultRow(test, may_correct(user, test, now, records_there=records_there)) for test in tests]
 
 
 def correct_test(user, original: ScreeningTest, result: str, reason: str, now: datetime | None = None) -> ScreeningTest:

@@ -45,6 +45,7 @@ def open_positive_alerts(calls: list[PortCall]) -> list[dict[str, Any]]:
             acknowledged_at__isnull=True,
             kind__in=[AlertKind.POSITIVE, AlertKind.CONFIRMED_CASE],
             test__isnull=False,
+            closed_at__isnull=True,
         )
         .select_related("test__person")
         .order_by("created_at", "id")

@@ -226,6 +226,12 @@ DOORS: dict[str, Door] = {
     "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA),
     "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY})),
     "api:tests": Door(post=frozenset({INSPECTOR, HEALTH}), data=api_test, json=True),
+    "api:test-corrections": Door(
+        args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
+        post=frozenset({INSPECTOR, HEALTH}),
+        data=lambda w: {"result": "positive", "reason": "Nhập nhầm kết quả"},
+        json=True,
+    ),
     "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file),
     "api:tests-upload": Door(post=frozenset({INSPECTOR, HEALTH}), data=lab_file, named_in_body=True),
 }
