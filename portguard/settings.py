@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {value!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -149,6 +159,21 @@ else:
 # With Redis, each process says every this many milliseconds that it is alive; one silent
 # for three beats is taken for dead, and the others' dashboards re-read their snapshots.
 PORTGUARD_PROCESS_HEARTBEAT_MS = env_int("PORTGUARD_PROCESS_HEARTBEAT_MS", 2000)
+
+# The clock (vessels/clock.py) announces the states that change with time alone (a
+# negative past its validity, a KCS test becoming overdue) every this many seconds. It
+# holds a lease for this long and renews it at every tick: when its process dies, another
+# process's clock takes over within lease + tick seconds (under a minute by default).
+PORTGUARD_CLOCK_TICK_SECONDS = env_float("PORTGUARD_CLOCK_TICK_SECONDS", 15)
+PORTGUARD_CLOCK_LEASE_SECONDS = env_float("PORTGUARD_CLOCK_LEASE_SECONDS", 40)
+if not 0 < PORTGUARD_CLOCK_TICK_SECONDS < PORTGUARD_CLOCK_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "PORTGUARD_CLOCK_TICK_SECONDS must be above 0 and below PORTGUARD_CLOCK_LEASE_SECONDS, "
+        "or the clock would lose its lease between two ticks."
+    )
+# With the in-memory layer (no REDIS_URL) an event reaches only the sockets of the process
+# that sent it, so the clock runs inside daphne; with Redis it is `manage.py clock`.
+PORTGUARD_CLOCK_IN_PROCESS = env_bool("PORTGUARD_CLOCK_IN_PROCESS", default=not REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
