@@ -32,6 +32,7 @@ STATE_LABELS = {
     schedule.DUE: gettext_lazy("due now"),
     UPCOMING: gettext_lazy("upcoming"),
     schedule.OVERDUE: gettext_lazy("overdue"),
+    schedule.BLOCKED: gettext_lazy("blocked from duty"),
 }
 
 

@@ -393,19 +393,21 @@ def recompute_contacts(request, pk: int, person_id: int):
 
 
 @login_required
-def contacts_file(request, pk: int, person_id: int, fmt: str):
+def contacts_file(request, person_id: int, fmt: str, pk: int | None = None, station: str | None = None):
+    """A case's contact list as CSV or XLSX: a crew member's case by its port call, a
+    KCS staff member's by their station."""
     if not request.user.has_perm("vessels.view_contact"):
         raise PermissionDenied
-    found = response.confirmed_cases(request.user, port_call_id=pk, person_id=person_id)
+    found = response.confirmed_cases(request.user, port_call_id=pk, person_id=person_id, station_code=station)
     if not found:
         raise Http404
     (case,) = found
     rows = response.contact_rows(case)
-    name = f"contacts-{case.port_call.vessel.registration}-{case.person.id_number}"
+    name = f"contacts-{case.where}-{case.person.id_number}"
     if fmt == "csv":
         body, content_type = roster_io.to_csv(rows, response.CONTACT_COLUMNS), "text/csv; charset=utf-8"
     else:
-        body = roster_io.to_xlsx(rows, response.CONTACT_COLUMNS, sheet=case.port_call.vessel.registration)
+        body = roster_io.to_xlsx(rows, response.CONTACT_COLUMNS, sheet=case.where)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     reply = HttpResponse(body, content_type=content_type)
     reply["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

@@ -83,6 +83,9 @@ class Door:
     # For a list: a text only the personas in ``shown_to`` may find in it.
     hides: Callable[[SimpleNamespace], str] | None = None
     shown_to: frozenset[str] = AT_CAM_PHA
+    # For a door acting on one object: who may see that object. One of them whose role
+    # may not act is told so (403); to anyone else the object is unknown (404).
+    seen_by: frozenset[str] | None = None
 
 
 def call_of(name: str) -> Callable[[SimpleNamespace], dict]:
@@ -168,24 +171,31 @@ DOORS: dict[str, Door] = {
     "approvals": Door(get=PROVINCE),
     "province-dashboard": Door(get=PROVINCE),
     # One wharf, one port call.
-    "wharf-dashboard": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA),
+    "wharf-dashboard": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
     "wharf-alerts": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA),
-    "alert-acknowledge": Door(args=lambda w: {"pk": w.alert.pk}, post=AT_CAM_PHA),
-    "port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA),
-    "port-call-tests": Door(args=call_of("cleared"), post=frozenset({INSPECTOR, HEALTH}), data=sheet),
+    "alert-acknowledge": Door(args=lambda w: {"pk": w.alert.pk}, post=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "port-call-tests": Door(
+        args=call_of("cleared"), post=frozenset({INSPECTOR, HEALTH}), data=sheet, seen_by=AT_CAM_PHA
+    ),
     "port-call-crew-add": Door(
         args=call_of("cleared"),
         post=frozenset({INSPECTOR}),
         data=lambda w: {"id_number": "031234567", "full_name": "Vũ Văn Nam", "role": "crew"},
+        seen_by=AT_CAM_PHA,
     ),
     "port-call-crew-remove": Door(
-        args=lambda w: {"pk": w.cleared.pk, "person_id": w.sailor.pk}, post=frozenset({INSPECTOR})
+        args=lambda w: {"pk": w.cleared.pk, "person_id": w.sailor.pk}, post=frozenset({INSPECTOR}), seen_by=AT_CAM_PHA
     ),
-    "port-call-crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file),
-    "port-call-handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY})),
-    "port-call-certificate": Door(args=call_of("cleared"), get=AT_CAM_PHA),
-    "port-call-departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR})),
-    "port-call-release": Door(args=call_of("case"), post=frozenset({HEALTH}), data=lambda w: {"reason": "Đủ 14 ngày"}),
+    "port-call-crew-upload": Door(
+        args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file, seen_by=AT_CAM_PHA
+    ),
+    "port-call-handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY}), seen_by=AT_CAM_PHA),
+    "port-call-certificate": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "port-call-departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), seen_by=AT_CAM_PHA),
+    "port-call-release": Door(
+        args=call_of("case"), post=frozenset({HEALTH}), data=lambda w: {"reason": "Đủ 14 ngày"}, seen_by=AT_CAM_PHA
+    ),
     "port-call-new": Door(
         get=frozenset({INSPECTOR, OUTSIDER}), post=frozenset({INSPECTOR}), data=arrival, named_in_body=True
     ),
@@ -223,16 +233,17 @@ DOORS: dict[str, Door] = {
     "api:station-schedule-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     # The API of port calls and tests.
     "api:port-calls": Door(post=frozenset({INSPECTOR}), data=api_arrival, json=True, named_in_body=True),
-    "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA),
-    "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY})),
+    "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY}), seen_by=AT_CAM_PHA),
     "api:tests": Door(post=frozenset({INSPECTOR, HEALTH}), data=api_test, json=True),
     "api:test-corrections": Door(
         args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
         post=frozenset({INSPECTOR, HEALTH}),
         data=lambda w: {"result": "positive", "reason": "Nhập nhầm kết quả"},
         json=True,
+        seen_by=AT_CAM_PHA,
     ),
-    "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file),
+    "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file, seen_by=AT_CAM_PHA),
     "api:tests-upload": Door(post=frozenset({INSPECTOR, HEALTH}), data=lab_file, named_in_body=True),
 }
 
@@ -437,8 +448,11 @@ def test_public_doors_open_without_login(world):
 # --- Each persona outside each door --------------------------------------------------
 
 
-def refused(route: Route, door: Door, method: str, response) -> bool:
-    allowed = {403, 404} | ({400} if door.named_in_body and method == "post" else set())
+def refused(route: Route, door: Door, method: str, persona: str, response) -> bool:
+    if door.seen_by is not None:
+        allowed = {403} if persona in door.seen_by else {404}
+    else:
+        allowed = {403, 404} | ({400} if door.named_in_body and method == "post" else set())
     if response.status_code not in allowed:
         return False
     if route.is_api:
@@ -457,7 +471,7 @@ def test_each_persona_is_refused_every_door_outside_its_scope_or_role(world, per
                 continue
             before = stored() if method == "post" else None
             response = send(client, method, route, world, door)
-            if not refused(route, door, method, response):
+            if not refused(route, door, method, persona, response):
                 holes.append((route.name, method, response.status_code))
             elif before is not None and stored() != before:
                 holes.append((route.name, method, "changed what is stored"))

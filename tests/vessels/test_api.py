@@ -244,6 +244,16 @@ def test_handover_by_another_role_answers_403(make_call, record, who, request):
     assert not Handover.objects.exists()
 
 
+@pytest.mark.parametrize("who", ["outsider", "supervisor"])
+def test_handover_of_a_call_outside_the_callers_scope_answers_404(make_call, record, who, request):
+    call = make_call(crew=1)
+    record(call, people_of(call)[0])
+    response = client_for(request.getfixturevalue(who)).post(f"/api/v1/port-calls/{call.pk}/handover/")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert not Handover.objects.exists()
+
+
 def test_schema_is_served(inspector):
     response = client_for(inspector).get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
