@@ -25,11 +25,22 @@ PYTEST_ARGS ?=
 
 install: .venv/.synced
 
+DAPHNE := $(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 --websocket_connect_timeout 30 portguard.asgi:application
+
+# The clock (states that change with time, vessels/clock.py): with REDIS_URL it is its own
+# process beside daphne, stopped when daphne exits; without, daphne runs it itself (the
+# in-memory channel layer reaches only the sockets of its own process).
 run: install
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
 	$(RUN) python manage.py collectstatic --noinput --verbosity 0
-	$(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 --websocket_connect_timeout 30 portguard.asgi:application
+	if [ -n "$$REDIS_URL" ]; then \
+		$(RUN) python manage.py clock & clock=$$!; \
+		trap 'kill $$clock 2>/dev/null; wait $$clock' EXIT INT TERM; \
+		$(DAPHNE); \
+	else \
+		$(DAPHNE); \
+	fi
 
 # Debian packages the tests drive for real: Chromium (through Playwright; never a browser
 # download) and redis-server (private instances for the multi-process and fault tests).
