@@ -92,9 +92,11 @@ ROLE_LABELS = {
     ADMIN: _("Administrator"),
 }
 
-# The administrator keeps users, roles and reference data, and reads everything else.
-# Port calls, crews, results and handovers are written only by the roles that answer for
-# them, through the domain layer.
+# The administrator keeps users, roles and reference data, and reads the rest but the
+# personal health data (rule R8): results, alerts, cases and their contacts, and the
+# records that name who cleared or blocked a handover and by which result. Port calls,
+# crews, results and handovers are written only by the roles that answer for them,
+# through the domain layer.
 _ADMIN_EDITS = {
     "auth.user",
     "auth.group",
@@ -108,10 +110,20 @@ _ADMIN_EDITS = {
     "crews.staffmember",
 }
 
+HEALTH_DATA = {
+    "crews.screeningtest",
+    "crews.handoverrefusal",
+    "vessels.alert",
+    "vessels.contact",
+    "vessels.handover",
+    "vessels.handoverevidence",
+    "vessels.quarantinerelease",
+}
+
 
 def _admin_may(perm) -> bool:
     app, model = perm.content_type.app_label, perm.content_type.model
-    if app not in ("vessels", "crews", "auth", "authtoken"):
+    if app not in ("vessels", "crews", "auth", "authtoken") or f"{app}.{model}" in HEALTH_DATA:
         return False
     if perm.codename == f"view_{model}":
         return True

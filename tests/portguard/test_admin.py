@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from crews.choices import TestResult
+from crews.choices import TestKind, TestResult
 from crews.models import CrewMember, HandoverRefusal, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
@@ -15,6 +15,7 @@ from portguard.domain import HandoverBlocked
 from tests.conftest import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
 from vessels.models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
+from vessels.response import release_quarantine
 from vessels.services import approve_handover
 
 # The most queries a changelist may take, whatever the number of rows.
@@ -51,6 +52,20 @@ def administrator(db):
 def admin_client(client, administrator):
     client.force_login(administrator)
     return client
+
+
+@pytest.fixture
+def superuser_client(db, django_user_model):
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+    return client
+
+
+def client_for_model(model, request):
+    """The personal health data (rule R8) is not the administrator's: only a superuser
+    lists it in the admin."""
+    label = model._meta.label_lower
+    return request.getfixturevalue("superuser_client" if label in roles.HEALTH_DATA else "admin_client")
 
 
 @pytest.fixture
@@ -99,15 +114,16 @@ def add_stations(cam_pha, supervisor):
 
 @pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
 def test_changelist_loads_in_a_constant_number_of_queries(
-    admin_client, add_calls, add_stations, django_assert_max_num_queries, model
+    add_calls, add_stations, django_assert_max_num_queries, model, request
 ):
+    client = client_for_model(model, request)
     url = admin_url(model, "changelist")
     counts = []
     for more in (1, 4):
         add_calls(more)
         add_stations(more)
         with django_assert_max_num_queries(CHANGELIST_MAX_QUERIES[model]) as captured:
-            response = admin_client.get(url)
+            response = client.get(url)
         assert response.status_code == 200
         assert model.objects.exists()
         counts.append(len(captured.captured_queries))
@@ -125,11 +141,48 @@ def test_port_call_changelist_shows_each_calls_status(admin_client, add_calls, m
 
 
 @pytest.mark.parametrize("model", list(CHANGELIST_MAX_QUERIES), ids=lambda m: m.__name__)
-def test_change_page_of_every_model_loads(admin_client, add_calls, add_stations, model):
+def test_change_page_of_every_model_loads(add_calls, add_stations, model, request):
     add_calls(1)
     add_stations(1)
-    response = admin_client.get(admin_url(model, "change", model.objects.first().pk))
+    response = client_for_model(model, request).get(admin_url(model, "change", model.objects.first().pk))
     assert response.status_code == 200
+
+
+HEALTH_MODELS = [m for m in admin.site._registry if m._meta.label_lower in roles.HEALTH_DATA]
+
+
+def test_every_model_holding_personal_health_data_is_registered():
+    assert sorted(m._meta.label_lower for m in HEALTH_MODELS) == sorted(roles.HEALTH_DATA)
+
+
+@pytest.mark.parametrize("model", HEALTH_MODELS, ids=lambda m: m.__name__)
+def test_the_administrator_reads_no_personal_health_data_in_the_admin(
+    admin_client, add_calls, make_call, record, health, model
+):
+    """Rule R8: results, alerts, cases and contacts, and who cleared or blocked a
+    handover with which result, are not the IT administrator's to read."""
+    add_calls(1)
+    case = make_call(crew=2)
+    record(case, people_of(case)[0], result=TestResult.POSITIVE, kind=TestKind.RT_PCR)
+    release_quarantine(health, case.pk, "Đủ 14 ngày cách ly", now=ARRIVAL + timedelta(days=14))
+    assert model.objects.exists()
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 403
+    assert admin_client.get(admin_url(model, "change", model.objects.first().pk)).status_code == 403
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert admin_url(model, "changelist") not in index
+    assert admin_url(PortCall, "changelist") in index
+
+
+def test_the_administrator_sees_a_port_call_without_its_results(admin_client, superuser_client, make_call, record):
+    case = make_call(crew=2)
+    captain = people_of(case)[0]
+    record(case, captain, result=TestResult.POSITIVE, kind=TestKind.RT_PCR)
+    url = admin_url(PortCall, "change", case.pk)
+    page = admin_client.get(url).content.decode()
+    assert captain.full_name in page  # the manifest is reference data
+    assert str(TestResult.POSITIVE.label) not in page
+    assert str(ScreeningTest._meta.verbose_name_plural).capitalize() not in page
+    assert str(TestResult.POSITIVE.label) in superuser_client.get(url).content.decode()
 
 
 def test_admin_site_is_titled_portguard(admin_client):

@@ -50,6 +50,14 @@ def test_user_without_a_role_sees_nothing(make_call):
 def test_administrator_keeps_reference_data_but_writes_no_screening(db):
     perms = perms_of(roles.ADMIN)
     assert {"vessels.change_wharf", "vessels.add_vessel", "auth.change_user", "crews.change_person"} <= perms
-    assert {"vessels.view_portcall", "crews.view_screeningtest", "vessels.view_handover"} <= perms
+    assert {"crews.change_kcsstation", "crews.change_staffmember", "vessels.view_portcall"} <= perms
     forbidden = {"vessels.approve_handover", "vessels.add_portcall", "crews.add_screeningtest", "crews.add_crewmember"}
     assert not perms & forbidden
+
+
+def test_administrator_reads_no_personal_health_data(db):
+    """Rule R8: results, alerts, cases and contacts are not the IT administrator's."""
+    held = Group.objects.get(name=roles.ADMIN).permissions.select_related("content_type")
+    assert not [p for p in held if f"{p.content_type.app_label}.{p.content_type.model}" in roles.HEALTH_DATA]
+    assert not perms_of(roles.ADMIN) & {"crews.view_screeningtest", "vessels.view_alert", "vessels.view_contact"}
+    assert {"crews.view_screeningtest", "vessels.view_alert", "vessels.view_contact"} <= perms_of(roles.HEALTH)
