@@ -114,9 +114,9 @@ class TestCreate(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         person = services.find_person(data["id_number"])
-        # A result sent without its port call belongs to the call the person is on, and
-        # the rules refuse it to anyone not assigned to that call's wharf.
-        port_call = data["port_call"] or services.open_port_call_of(person, data["sampled_at"])
+        # Sent without its port call, the rules place it (the person's open call, or
+        # their station) and refuse anyone whose wharves and stations it is not in.
+        port_call = data["port_call"]
         test, created = services.record_test(
             request.user,
             services.TestData(

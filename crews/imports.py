@@ -335,14 +335,6 @@ RESULT_WORDS = {
     "invalid": TestResult.INVALID,
     "khong hop le": TestResult.INVALID,
 }
-# What each member of a pool is recorded as, from the pool's result: a positive pool
-# says only that someone in it is positive, so each member awaits an individual retest.
-POOL_MEMBER_RESULT = {
-    TestResult.NEGATIVE: TestResult.NEGATIVE,
-    TestResult.POSITIVE: TestResult.PENDING,
-    TestResult.PENDING: TestResult.PENDING,
-    TestResult.INVALID: TestResult.INVALID,
-}
 _LOCAL_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M")
 
 
@@ -572,10 +564,7 @@ def check_lab_rows(rows: Rows, known: _Known, now: datetime) -> tuple[list[LabLi
         seen[key] = number
         if kind == TestKind.RT_PCR_POOLED:
             pools.setdefault(pool_id, []).append((number, result, person.pk))
-            recorded_as = POOL_MEMBER_RESULT[result]
-        else:
-            recorded_as = result
-        if (person.pk, kind, sampled_at, recorded_as) in known.recorded:
+        if (person.pk, kind, sampled_at, result) in known.recorded:
             add("result", _("This result was already recorded."))
             continue
         lines.append(
@@ -665,9 +654,11 @@ def load_lab_results(user, upload: IO[bytes], now: datetime | None = None) -> La
 
     Each row names a registered person; the result is recorded for the port call given,
     or else the open port call the person was on when sampled, or else (KCS staff) their
-    station. Pooled RT-PCR rows sharing a ``pool_id`` are one pool: a negative pool makes
-    every member negative, a positive one makes every member pending, to be retested
-    alone (listed in the answer). Queries do not grow with the number of rows.
+    station. Pooled RT-PCR rows sharing a ``pool_id`` are one pool, recorded with the
+    pool's result for each member: a negative pool clears them, a positive one makes
+    each await an individual retest (listed in the answer), blocks their calls and
+    raises one alert for the pool, as through any other door. Queries do not grow with
+    the number of rows.
     """
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
     now = now or timezone.now()
@@ -683,25 +674,22 @@ def load_lab_results(user, upload: IO[bytes], now: datetime | None = None) -> La
     retest = []
     entries = []
     for line in lines:
-        result = line.result
-        if line.kind == TestKind.RT_PCR_POOLED:
-            result = POOL_MEMBER_RESULT[line.result]
-            if line.result == TestResult.POSITIVE:
-                retest.append(
-                    Retest(
-                        line.row,
-                        line.person.id_number,
-                        line.person.full_name,
-                        line.pool_id,
-                        line.port_call.pk if line.port_call else None,
-                    )
+        if line.kind == TestKind.RT_PCR_POOLED and line.result == TestResult.POSITIVE:
+            retest.append(
+                Retest(
+                    line.row,
+                    line.person.id_number,
+                    line.person.full_name,
+                    line.pool_id,
+                    line.port_call.pk if line.port_call else None,
                 )
+            )
         entries.append(
             TestData(
                 person=line.person,
                 kind=line.kind,
                 sampled_at=line.sampled_at,
-                result=result,
+                result=line.result,
                 port_call=line.port_call,
                 kit_lot=line.kit_lot,
                 station=line.station,

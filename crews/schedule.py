@@ -41,6 +41,9 @@ RT_PCR = TestKind.RT_PCR.value
 DONE = "done"
 DUE = "due"
 OVERDUE = "overdue"
+# Off duty after a positive (rule R2 for KCS staff), until a negative RT-PCR sampled
+# after it: not done, not owed either.
+BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,10 @@ def judge(planned: Sequence[PlannedTest], taken: Iterable[TakenTest], now: datet
     A planned test is *done* when a test of its kind (a rapid test for a rapid one, any
     RT-PCR for an RT-PCR) was sampled inside its window, *overdue* once ``due_by`` has
     passed without one, and *due* until then. Invalid results and samples after ``now``
-    do not count; one sample counts for one planned test only.
+    do not count; one sample counts for one planned test only. From a positive on, the
+    staff member is *blocked* from duty until a negative RT-PCR sampled after it (an
+    individual one after a positive pool): the planned tests whose windows reach into
+    that span are *blocked*, unless a sample before the positive had done them.
     """
     states, matched = assess(planned, taken, now)
     return [
@@ -290,11 +296,14 @@ def assess(
     # once (the plan shares a few hundred window bounds) and compare in UTC.
     now = now.astimezone(UTC)
     samples: dict[tuple[Hashable, str], list[tuple[datetime, TakenTest]]] = defaultdict(list)
+    taken_by_staff: dict[Hashable, list[tuple[datetime, str, str]]] = defaultdict(list)
     for test in taken:
         staff, kind, sampled_at, result = test
         sampled_at = sampled_at.astimezone(UTC)
         if result != TestResult.INVALID and sampled_at <= now:
             samples[(staff, _family(kind))].append((sampled_at, test))
+            if result in (TestResult.POSITIVE, TestResult.NEGATIVE):
+                taken_by_staff[staff].append((sampled_at, kind, result))
     # The planned tests that have samples to match, by staff member and kind.
     order: dict[tuple[Hashable, str], list[int]] = defaultdict(list)
     for index, plan in enumerate(planned):
@@ -319,7 +328,43 @@ def assess(
     states = [OVERDUE if now > moment else DUE for moment in due_by]
     for index in matched:
         states[index] = DONE
+    spans = blocked_spans(taken_by_staff)
+    if spans:
+        for index, plan in enumerate(planned):
+            for start, end in spans.get(plan[_STAFF], ()):
+                if due_by[index] < start or (end is not None and due_from[index] >= end):
+                    continue
+                if index in matched and matched[index][2].astimezone(UTC) < start:
+                    continue
+                states[index] = BLOCKED
+                break
     return states, matched
+
+
+def blocked_spans(
+    taken_by_staff: Mapping[Hashable, list[tuple[datetime, str, str]]],
+) -> dict[Hashable, list[tuple[datetime, datetime | None]]]:
+    """When each staff member was blocked from duty: from a positive to the first
+    negative RT-PCR sampled after it (individual, once a pool was positive), or still.
+    ``taken_by_staff`` holds each one's ``(sampled_at in UTC, kind, result)``."""
+    spans: dict[Hashable, list[tuple[datetime, datetime | None]]] = {}
+    for staff, tests in taken_by_staff.items():
+        start, pooled = None, False
+        for sampled_at, kind, result in sorted(tests, key=itemgetter(0)):
+            if result == TestResult.POSITIVE:
+                start = start or sampled_at
+                pooled = pooled or kind == TestKind.RT_PCR_POOLED
+            elif (
+                start is not None
+                and result == TestResult.NEGATIVE
+                and sampled_at > start
+                and (kind == TestKind.RT_PCR or (kind in RT_PCR_KINDS and not pooled))
+            ):
+                spans.setdefault(staff, []).append((start, sampled_at))
+                start, pooled = None, False
+        if start is not None:
+            spans.setdefault(staff, []).append((start, None))
+    return spans
 
 
 def _family(kind: str) -> str:

@@ -60,8 +60,13 @@ def _cells(plan: StationPlan) -> tuple[list[int], dict[tuple[int, date], list[st
     rt_pcr: set[tuple[int, date]] = set()
     # A few dozen texts recur across thousands of cells: write each once.
     texts: dict[tuple, str] = {}
-    for staff, day, shift, kind, due_from, due_by, pool in plan.planned:
+    blocked = _("✖ blocked from duty (positive)")
+    for (staff, day, shift, kind, due_from, due_by, pool), state in zip(plan.planned, plan.states, strict=True):
         key = (staff, day)
+        if state == schedule.BLOCKED:
+            if blocked not in lines[key]:
+                lines[key].insert(0, blocked)
+            continue
         if kind == schedule.RT_PCR:
             rt_pcr.add(key)
             number = pool.rsplit("-", 1)[-1]

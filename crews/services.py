@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from portguard.domain import DomainError, NotAllowed
 from realtime.broadcast import send_events_on_commit
 from vessels.choices import PortCallStatus
-from vessels.models import Alert, PortCall
-from vessels.response import respond_to_results
+from vessels.clearance import HOLDS
+from vessels.events import positive_alert_payload, test_payload
+from vessels.models import PortCall
+from vessels.response import respond_to_results, respond_to_staff_results
 from vessels.services import (
     announce_port_call,
     bump_versions,
@@ -30,7 +32,8 @@ from vessels.services import (
 )
 
 from .choices import CrewRole, Screening, TestKind, TestResult
-from .models import CrewMember, KcsStation, Person, ScreeningTest, id_kind_of, normalise_id_number
+from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
+from .scope import station_in_scope, visible_stations
 
 
 @dataclass
@@ -174,10 +177,11 @@ def record_test(user, data: TestData, now: datetime | None = None) -> tuple[Scre
     """Record one test result. Returns ``(test, created)``.
 
     The same ``client_uuid`` sent again returns the first record and saves nothing, so
-    a phone on a bad connection can retry safely.
+    a phone on a bad connection can retry safely; only to a caller who may see that
+    record (anyone else is told it does not exist).
     """
     if data.client_uuid is not None:
-        existing = ScreeningTest.objects.filter(client_uuid=data.client_uuid).first()
+        existing = _by_client_uuid(user, data.client_uuid)
         if existing is not None:
             _announce_again(existing)
             return existing, False
@@ -185,11 +189,34 @@ def record_test(user, data: TestData, now: datetime | None = None) -> tuple[Scre
         with transaction.atomic():
             (test,) = record_tests(user, [data], now=now)
     except IntegrityError:
-        existing = ScreeningTest.objects.filter(client_uuid=data.client_uuid).first()
-        if data.client_uuid is None or existing is None:
+        existing = _by_client_uuid(user, data.client_uuid) if data.client_uuid is not None else None
+        if existing is None:
             raise
         return existing, False
     return test, True
+
+
+def _by_client_uuid(user, client_uuid: uuid.UUID) -> ScreeningTest | None:
+    test = (
+        ScreeningTest.objects.filter(client_uuid=client_uuid)
+        .select_related("person", "recorded_by", "port_call__wharf", "station")
+        .first()
+    )
+    if test is not None and not may_see_test(user, test):
+        raise DomainError(_("Unknown result."), field="client_uuid", code="not_found")
+    return test
+
+
+def may_see_test(user, test: ScreeningTest) -> bool:
+    """Whether ``user`` may see a recorded result: at one of their wharves, at one of
+    their stations, or recorded by them."""
+    if sees_all_wharves(user) or test.recorded_by_id == user.pk:
+        return True
+    if test.port_call_id is not None:
+        return test.port_call.wharf.inspectors.filter(pk=user.pk).exists()
+    if test.station_id is not None:
+        return station_in_scope(user, test.station)
+    return False
 
 
 def _announce_again(test: ScreeningTest) -> None:
@@ -203,26 +230,34 @@ def _announce_again(test: ScreeningTest) -> None:
 
 
 def record_tests(user, entries: Sequence[TestData], now: datetime | None = None) -> list[ScreeningTest]:
-    """Record several results at once (the screening sheet): all saved or none.
+    """Record several results at once (the screening sheet, a lab's file): all saved or
+    none.
 
-    Tests for a port call are written under that call's lock; a positive that changes a
-    person's state after handover was approved suspends the handover.
+    Each result is recorded where it was taken: the port call given, or else the open
+    port call the person was on when sampled, or else (KCS staff) the station given or
+    the caller's station the person is on the staff of. A result for anyone outside
+    the caller's wharves and stations is refused. Tests for a port call are written
+    under that call's lock; a positive that changes a person's state after handover
+    was approved suspends the handover. Positives raise their alerts (rule R2), for
+    KCS staff too.
     """
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
     now = now or timezone.now()
     for entry in entries:
         _validate_test(entry, now)
+    entries = [_placed(user, entry) for entry in entries]
     call_ids = sorted({e.port_call.pk for e in entries if e.port_call is not None})
     with transaction.atomic():
         calls = _lock_port_calls(call_ids)
         _require_calls_in_scope(user, calls.values())
+        stations = _require_stations_in_scope(user, {e.station.pk for e in entries if e.port_call is None})
         _check_on_manifest(entries, calls)
         tests = [
             ScreeningTest(
                 person=e.person,
                 port_call=calls.get(e.port_call.pk) if e.port_call else None,
                 wharf=calls[e.port_call.pk].wharf if e.port_call else None,
-                station=e.station,
+                station=stations[e.station.pk] if e.port_call is None else e.station,
                 kind=e.kind,
                 sampled_at=e.sampled_at,
                 result=e.result,
@@ -238,8 +273,60 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
         # Not one INSERT per row: a lab's file can hold thousands of results. Django
         # batches only as far as the database's parameter limit requires (SQLite).
         ScreeningTest.objects.bulk_create(tests)
-        _settle_calls(calls, tests, now)
+        _settle_calls(calls, [t for t in tests if t.port_call_id is not None], now)
+        _settle_staff(stations, [t for t in tests if t.port_call_id is None], now)
     return tests
+
+
+def _placed(user, entry: TestData) -> TestData:
+    """``entry`` with the place it was taken (see ``record_tests``), or refused."""
+    if entry.port_call is not None or entry.station is not None:
+        return entry
+    call = open_port_call_of(entry.person, entry.sampled_at)
+    if call is not None and (sees_all_wharves(user) or call.wharf.inspectors.filter(pk=user.pk).exists()):
+        return replace(entry, port_call=call)
+    post = (
+        StaffMember.objects.filter(person=entry.person, active=True, station__in=visible_stations(user))
+        .select_related("station__wharf")
+        .order_by("station__code")
+        .first()
+    )
+    if post is not None:
+        return replace(entry, station=post.station)
+    if call is not None:
+        return replace(entry, port_call=call)  # refused by the call's scope, naming its wharf
+    raise NotAllowed(
+        _("%(name)s is on no open port call of your wharves and on the staff of none of your stations.")
+        % {"name": entry.person.full_name},
+        field="id_number",
+    )
+
+
+def _require_stations_in_scope(user, station_ids: set[int]) -> dict[int, KcsStation]:
+    """The stations of staff results, with their wharves, if all are the caller's; one
+    query."""
+    stations = KcsStation.objects.select_related("wharf").in_bulk(station_ids)
+    if sees_all_wharves(user) or not stations:
+        return stations
+    mine = set(visible_stations(user).filter(pk__in=station_ids).values_list("pk", flat=True))
+    for station in stations.values():
+        if station.pk not in mine:
+            raise NotAllowed(_("You do not supervise station %(code)s.") % {"code": station.code}, field="station")
+    return stations
+
+
+def _settle_staff(stations: dict[int, KcsStation], tests: list[ScreeningTest], now: datetime) -> None:
+    """After KCS staff results: rule R2's alerts and contact lists, sent once the
+    transaction commits (``alert.positive`` to the station's wharf)."""
+    by_station: dict[int, list[ScreeningTest]] = {}
+    for test in tests:
+        by_station.setdefault(test.station_id, []).append(test)
+    events = []
+    for station_id, station_tests in by_station.items():
+        station = stations[station_id]
+        for alert in respond_to_staff_results(station, station_tests, now):
+            events.append((station.wharf.code, "alert.positive", positive_alert_payload(alert)))
+    send_events_on_commit(events)
 
 
 def _lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
@@ -320,8 +407,9 @@ def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) 
 
 
 def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: datetime) -> None:
-    """After new results: suspend a handover that a positive now contradicts, then
-    announce every result and each call's new state. Holds the calls' locks."""
+    """After new results: suspend a handover that a positive (or a positive pool) now
+    contradicts, then announce every result and each call's new state. Holds the
+    calls' locks."""
     clearances = clearance_for(calls.values(), now)
     bump_versions(calls.values())
     tests_by_call: dict[int, list[ScreeningTest]] = {}
@@ -333,48 +421,15 @@ def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: d
         call_tests = tests_by_call.get(call.pk, [])
         positives = {t.person_id for t in call_tests if t.result == TestResult.POSITIVE}
         named = [
-            p.member.person.full_name
-            for p in clearance.people
-            if p.member.person_id in positives and p.state == Screening.POSITIVE
+            p.member.person.full_name for p in clearance.people if p.member.person_id in positives and p.state in HOLDS
         ]
         reason = _("Positive result after approval: %(names)s.") % {"names": ", ".join(named)}
         suspended = named and suspend_active_handover(call, reason, now)
         if suspended and clearance.status == PortCallStatus.HANDOVER_APPROVED:
             clearance.status = PortCallStatus.HANDOVER_SUSPENDED
         alerts = respond_to_results(call, call_tests, clearance, now)
-        events += _test_events(call_tests, call, alerts)
+        events += [(call.wharf.code, "test.recorded", test_payload(test)) for test in call_tests]
+        events += [(call.wharf.code, "alert.positive", positive_alert_payload(alert)) for alert in alerts]
         # As announce_port_call(call, clearance) sends it, in the same batch.
         events.append((call.wharf.code, "port_call.updated", {"port_call": call_summary(call, clearance)}))
     send_events_on_commit(events)
-
-
-def _test_events(tests: list[ScreeningTest], call: PortCall, alerts: dict[int, Alert]) -> list[tuple[str, str, dict]]:
-    """One ``test.recorded`` per result and an ``alert.positive`` per positive, with
-    the id of the alert recorded for it."""
-    events = []
-    for test in tests:
-        events.append((call.wharf.code, "test.recorded", test_payload(test, call)))
-        if test.result == TestResult.POSITIVE:
-            events.append((call.wharf.code, "alert.positive", positive_alert_payload(test, call, alerts[test.pk])))
-    return events
-
-
-def test_payload(test: ScreeningTest, call: PortCall) -> dict:
-    """A result as the dashboards receive it."""
-    return {
-        "test": {
-            "id": test.pk,
-            "port_call": call.pk,
-            "id_number": test.person.id_number,
-            "full_name": test.person.full_name,
-            "kind": test.kind,
-            "result": test.result,
-            "sampled_at": test.sampled_at,
-        }
-    }
-
-
-def positive_alert_payload(test: ScreeningTest, call: PortCall, alert: Alert) -> dict:
-    """A positive's alert as the dashboards receive it: live, and in their snapshot
-    until someone acknowledges it."""
-    return {**test_payload(test, call), "vessel": call.vessel.registration, "wharf": call.wharf.code, "alert": alert.pk}

@@ -55,7 +55,10 @@ ScheduleRowOut = inline_serializer(
         "kind": serializers.CharField(help_text="rapid or rt_pcr"),
         "due_from": serializers.DateTimeField(),
         "due_by": serializers.DateTimeField(),
-        "state": serializers.ChoiceField(choices=["done", "due", "overdue"]),
+        "state": serializers.ChoiceField(
+            choices=["done", "due", "overdue", "blocked"],
+            help_text="blocked: the staff member is off duty after a positive, until a negative RT-PCR after it.",
+        ),
         "pool": serializers.CharField(help_text="The lab pool of an RT-PCR sample."),
     },
     many=True,

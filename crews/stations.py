@@ -15,20 +15,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portguard.collation import vietnamese_key
-from portguard.domain import DomainError, InvalidFile, NotAllowed
+from portguard.domain import DomainError, InvalidFile
 from vessels.models import Wharf
-from vessels.services import require_perm, sees_all_wharves
+from vessels.services import require_perm
 
 from . import schedule
 from .choices import RT_PCR_KINDS, TestResult
 from .models import KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
+from .scope import require_station_in_scope, visible_stations  # noqa: F401 - the station pages read scope here
 from .services import PersonData, TestData, parse_id_number, record_test, record_tests, resolve_people
+
+# How far before a schedule's period a positive is still looked for (rule R2: blocked
+# from duty until a negative RT-PCR after it).
+BLOCK_LOOKBACK_DAYS = 30
 
 ROSTER_COLUMNS = ("id_number", "full_name", "date", "shift")
 SCHEDULE_COLUMNS = ("id_number", "full_name", "date", "shift", "kind", "due_from", "due_by", "state", "pool")
@@ -57,24 +62,6 @@ def rules() -> schedule.Rules:
         pool_size=settings.PORTGUARD_POOL_SIZE,
         tz=ZoneInfo(settings.TIME_ZONE),
     )
-
-
-# --- Scope ---------------------------------------------------------------------------
-
-
-def visible_stations(user) -> QuerySet[KcsStation]:
-    """A supervisor sees the stations they supervise; authority, health and admin all."""
-    if not user.is_authenticated:
-        return KcsStation.objects.none()
-    stations = KcsStation.objects.select_related("wharf")
-    if sees_all_wharves(user):
-        return stations
-    return stations.filter(supervisors=user)
-
-
-def require_station_in_scope(user, station: KcsStation) -> None:
-    if not sees_all_wharves(user) and not station.supervisors.filter(pk=user.pk).exists():
-        raise NotAllowed(_("You do not supervise station %(code)s.") % {"code": station.code}, field="station")
 
 
 # --- Stations and shifts -------------------------------------------------------------
@@ -457,10 +444,20 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
     )
     planned = schedule.plan_tuples(roster, start, days, history, r)
     last_due = max((due_by for _s, _d, _sh, _k, _f, due_by, _p in planned), default=period_start)
+    # A positive shortly before the period still blocks from duty (with the negative
+    # RT-PCR that may have ended it): read those too, in the same query.
+    lookback = period_start - timedelta(days=BLOCK_LOOKBACK_DAYS)
+    recent_positive = _current_tests().filter(
+        person__kcs_posts__station=station, result=TestResult.POSITIVE, sampled_at__gte=lookback
+    )
+    before = Q(result=TestResult.POSITIVE) | Q(
+        kind__in=RT_PCR_KINDS, result=TestResult.NEGATIVE, person__in=recent_positive.values("person_id")
+    )
     taken = [
         (rank_of_person[person_id], kind, sampled_at, result)
         for person_id, kind, sampled_at, result in _current_tests()
-        .filter(person__kcs_posts__station=station, sampled_at__gte=period_start, sampled_at__lte=min(last_due, now))
+        .filter(person__kcs_posts__station=station, sampled_at__lte=min(max(last_due, period_start), now))
+        .filter(Q(sampled_at__gte=period_start) | (Q(sampled_at__gte=lookback) & before))
         .order_by()
         .values_list("person_id", "kind", "sampled_at", "result")
     ]
@@ -476,8 +473,9 @@ def station_schedule(station: KcsStation, start: date, days: int, now: datetime 
 
 
 def needs_attention(station: KcsStation, now: datetime | None = None) -> list[ScheduleEntry]:
-    """Who is overdue (first, oldest first) and who is due right now, over the last
-    RT-PCR interval: for the station page and its wharf's dashboard.
+    """Who is blocked from duty after a positive (first), who is overdue (oldest first)
+    and who is due right now, over the last RT-PCR interval: for the station page and
+    its wharf's dashboard.
 
     The RT-PCR days a plan picks depend on where its period starts, so this judges the
     plans as they are printed, week by week from Monday: staff who followed the printed
@@ -494,7 +492,13 @@ def needs_attention(station: KcsStation, now: datetime | None = None) -> list[Sc
         monday += timedelta(days=7)
     overdue = [e for e in recent if e.state == schedule.OVERDUE]
     due_now = [e for e in recent if e.state == schedule.DUE and e.planned.due_from <= now]
-    return sorted(overdue, key=lambda e: e.planned.due_by) + sorted(due_now, key=lambda e: e.planned.due_by)
+    # Who is off duty after a positive: once each, by their latest planned test.
+    blocked = {e.staff.pk: e for e in sorted(recent, key=lambda e: e.planned.due_by) if e.state == schedule.BLOCKED}
+    return (
+        sorted(blocked.values(), key=lambda e: e.planned.due_by)
+        + sorted(overdue, key=lambda e: e.planned.due_by)
+        + sorted(due_now, key=lambda e: e.planned.due_by)
+    )
 
 
 def _current_tests() -> QuerySet[ScreeningTest]:

@@ -125,6 +125,7 @@ VESSELS = [
     DemoVessel("QN-9012", "Trường An 12", SP_BARGE, "Công ty TNHH Trường An", 1150),
     DemoVessel("HP-5678", "Nam Sơn 78", VesselKind.TOWED_BARGE, "Công ty CP Vận tải Nam Sơn", 800),
     DemoVessel("QN-0979", "Hồng Hà 79", VesselKind.OTHER, "Công ty TNHH Dịch vụ Hàng hải Hồng Hà", 300),
+    DemoVessel("QN-2468", "Minh Châu 86", SP_BARGE, "Công ty TNHH Vận tải thủy Minh Châu", 1050),
 ]
 
 # Province codes that open a CCCD number and a CMND number.
@@ -244,6 +245,10 @@ CREW_QN_5012 = [
     (CREW, P("Mai Văn Tiến", "1996-05-14", "Nam Định")),
     (WORKER, P("Phạm Thị Thu Trang", "1991-01-07", "Nam Định")),
 ]
+CREW_QN_2468 = [
+    (CAPTAIN, P("Vương Đình Lộc", "1975-09-09", "Quảng Ninh")),
+    (CREW, P("Lý Văn Phúc", "1993-03-03", "Quảng Ninh")),
+]
 CREW_QN_3579 = [
     (CAPTAIN, P("Trịnh Quốc Khánh", "1974-04-04", "Quảng Ninh")),
     (CREW, P("Đinh Công Sơn", "1982-07-19", "Quảng Ninh")),
@@ -310,6 +315,8 @@ CREW_QN_0979 = [
 EPIDEMIC_AREAS = [("Bắc Giang", "", 20)]
 
 PHA_LAI = "Nhiệt điện Phả Lại, Hải Dương"
+# Negative rapid tests this many hours old run out (24 h) about 5 minutes after seeding.
+EXPIRING_HOURS = 24 - 5 / 60
 THAI_BINH = "Nhiệt điện Thái Bình, Thái Bình"
 
 # Together they show every state a dashboard should: cleared; awaiting tests (untested,
@@ -376,6 +383,19 @@ SCENARIOS = [
         cargo_tonnes=700,
         crew=CREW_QN_5012,
         samples=everyone(CREW_QN_5012[:2], TestResult.NEGATIVE, 0.5) + [Sample(2, TestResult.PENDING, 0.3)],
+    ),
+    # Cleared now, by rapid tests that run out a few minutes after the demo starts: the
+    # clock turns it back to awaiting tests on every open dashboard.
+    Scenario(
+        vessel="QN-2468",
+        wharf="CP-02",
+        registered_by="inspector",
+        arrived_hours=24.5,
+        origin="Quảng Ninh",
+        cargo_kind="than cám",
+        cargo_tonnes=950,
+        crew=CREW_QN_2468,
+        samples=everyone(CREW_QN_2468, TestResult.NEGATIVE, EXPIRING_HOURS),
     ),
     Scenario(
         vessel="QN-3579",
@@ -829,6 +849,36 @@ def _play_station(demo: DemoStation, station: KcsStation, supervisor, first_day:
         taken += _take_tests(station, supervisor, _owed(needs_attention(station, now), missed), shift_starts, now)
         if not taken:
             break
+    if demo.wharf.code == STAFF_CASE_WHARF:
+        _staff_case(station, supervisor, staff[0], now)
+
+
+# At Cảng Km6's station, one staff member tested positive after yesterday's shift and
+# the lab confirmed it this morning: blocked from duty, with a contact list.
+STAFF_CASE_WHARF = "CP-02"
+
+
+def _staff_case(station: KcsStation, supervisor, demo: DemoPerson, now: datetime) -> None:
+    person = Person.objects.get(id_number=demo.id_number)
+    yesterday = timezone.localtime(now).date() - timedelta(days=1)
+    last_shift = (
+        RosterEntry.objects.filter(staff__station=station, staff__person=person, date__lte=yesterday)
+        .select_related("shift")
+        .order_by("-date", "-shift__starts_at")
+        .first()
+    )
+    ends = datetime.combine(last_shift.date, last_shift.shift.ends_at, tzinfo=timezone.get_current_timezone())
+    if last_shift.shift.ends_at <= last_shift.shift.starts_at:
+        ends += timedelta(days=1)
+    positive = min(ends + timedelta(minutes=20), now - timedelta(hours=3))
+    record_staff_tests(
+        supervisor,
+        station,
+        [TestData(person, TestKind.RAPID, positive, TestResult.POSITIVE, kit_lot=_kit_lot(TestKind.RAPID, positive))],
+        now=positive + RESULT_DELAY,
+    )
+    confirm = positive + timedelta(minutes=30)
+    record_staff_tests(supervisor, station, [TestData(person, TestKind.RT_PCR, confirm, TestResult.POSITIVE)], now=now)
 
 
 def _test_key(entry) -> tuple:

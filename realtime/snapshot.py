@@ -4,14 +4,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from crews import schedule
 from crews.models import KcsStation
-from crews.services import positive_alert_payload
 from crews.stations import needs_attention
-from vessels.choices import AlertKind
+from vessels.events import positive_alert_payload
 from vessels.models import Alert, PortCall, Wharf
+from vessels.response import POSITIVE_ALERTS
 from vessels.services import call_summary, clearance_for, visible_port_calls, visible_wharves
 
 
@@ -28,29 +29,27 @@ def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:
         "wharves": [{"code": w.code, "name": w.name, "locality": w.locality} for w in wharves],
         "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
         "overdue_staff": overdue_staff(stations),
-        "alerts": open_positive_alerts(calls),
+        "alerts": open_positive_alerts(calls, wharves),
     }
 
 
-def open_positive_alerts(calls: list[PortCall]) -> list[dict[str, Any]]:
-    """The unacknowledged alerts for positives on these port calls, oldest first, shaped
-    as their ``alert.positive`` events: a dashboard that was away when one was sent
-    (a dropped socket, a Redis restart) raises it again on reconnecting. One query."""
-    by_id = {call.pk: call for call in calls}
-    if not by_id:
-        return []
+def open_positive_alerts(calls: list[PortCall], wharves: list[Wharf]) -> list[dict[str, Any]]:
+    """The unacknowledged alerts for positives (and positive pools) on these port calls
+    and of the KCS staff at these wharves, oldest first, shaped as their
+    ``alert.positive`` events: a dashboard that was away when one was sent (a dropped
+    socket, a Redis restart) raises it again on reconnecting. One query."""
     alerts = (
         Alert.objects.filter(
-            port_call_id__in=list(by_id),
+            Q(port_call_id__in=[call.pk for call in calls]) | Q(port_call__isnull=True, wharf__in=wharves),
             acknowledged_at__isnull=True,
-            kind__in=[AlertKind.POSITIVE, AlertKind.CONFIRMED_CASE],
+            kind__in=POSITIVE_ALERTS,
             test__isnull=False,
             closed_at__isnull=True,
         )
-        .select_related("test__person")
+        .select_related("wharf", "station", "port_call__vessel", "test__person", "test__station")
         .order_by("created_at", "id")
     )
-    return [positive_alert_payload(alert.test, by_id[alert.port_call_id], alert) for alert in alerts]
+    return [positive_alert_payload(alert) for alert in alerts]
 
 
 def overdue_staff(stations: Iterable[KcsStation], now: datetime | None = None) -> list[dict[str, Any]]:

@@ -88,6 +88,7 @@ REASONS = {
     "before_arrival": lambda: _("Sample taken before the vessel arrived."),
     "positive_rapid": lambda: _("Positive rapid test, awaiting RT-PCR confirmation."),
     "confirmed_case": lambda: _("Confirmed case (positive RT-PCR)."),
+    "pool_positive": lambda: _("In a positive RT-PCR pool: awaiting an individual retest."),
     "released_case": lambda: _("Confirmed case, quarantine released: a negative RT-PCR sampled after it clears."),
     "rt_pcr_required": lambda: _("Arrived from an epidemic area: only a negative RT-PCR clears."),
     "empty_manifest": lambda: _("Nobody is on the manifest."),
@@ -105,16 +106,18 @@ def screen_person(
 ):
     """One person's state from their tests for this call, oldest first.
 
-    A positive RT-PCR makes a confirmed case, which quarantines the call until a
-    release covers it (``released_cases`` holds the covered tests' ids); once released
-    it holds, like a positive rapid test, until a negative RT-PCR sampled after it. A
-    positive rapid test holds until an RT-PCR sampled after it answers it. Otherwise
-    the latest result wins; with ``rt_pcr_only`` (arrivals from an epidemic area) a
-    rapid negative does not clear, an RT-PCR negative must.
+    A positive individual RT-PCR makes a confirmed case, which quarantines the call
+    until a release covers it (``released_cases`` holds the covered tests' ids); once
+    released it holds, like a positive rapid test, until a negative RT-PCR sampled after
+    it. A positive rapid test holds until an RT-PCR sampled after it answers it. A
+    positive pool confirms nobody: each member awaits an individual retest, and only an
+    individual RT-PCR sampled after the pool answers it. Otherwise the latest result
+    wins; with ``rt_pcr_only`` (arrivals from an epidemic area) a rapid negative does not
+    clear, an RT-PCR negative must.
     """
     if not tests:
         return PersonScreening(member, Screening.UNTESTED, reason_code="untested")
-    cases = [t for t in tests if t.kind in RT_PCR_KINDS and t.result == TestResult.POSITIVE]
+    cases = [t for t in tests if t.kind == TestKind.RT_PCR and t.result == TestResult.POSITIVE]
     unreleased = [t for t in cases if t.pk not in released_cases]
     if unreleased:
         return PersonScreening(member, Screening.POSITIVE, unreleased[-1], "confirmed_case", confirmed_case=True)
@@ -125,6 +128,11 @@ def screen_person(
     )
     if positive_rapid is not None and not _answered(positive_rapid, tests):
         return PersonScreening(member, Screening.POSITIVE, positive_rapid, "positive_rapid")
+    pool = next(
+        (t for t in reversed(tests) if t.kind == TestKind.RT_PCR_POOLED and t.result == TestResult.POSITIVE), None
+    )
+    if pool is not None and not _retested(pool, tests):
+        return PersonScreening(member, Screening.RETEST, pool, "pool_positive")
     latest = tests[-1]
     if latest.result == TestResult.PENDING:
         return PersonScreening(member, Screening.PENDING, latest, "pending")
@@ -147,6 +155,14 @@ def _answered(positive: Any, tests: Sequence[Any]) -> bool:
     return any(
         t.kind in RT_PCR_KINDS and t.result == TestResult.NEGATIVE and t.sampled_at > positive.sampled_at for t in tests
     )
+
+
+def _retested(pool: Any, tests: Sequence[Any]) -> bool:
+    """Whether an individual RT-PCR sampled after a positive ``pool`` answers it."""
+    return any(t.kind == TestKind.RT_PCR and t.result in ANSWERS and t.sampled_at > pool.sampled_at for t in tests)
+
+
+ANSWERS = frozenset({TestResult.NEGATIVE, TestResult.POSITIVE})
 
 
 def evaluate(
@@ -182,13 +198,17 @@ def evaluate(
         status = PortCallStatus.HANDOVER_SUSPENDED
     elif latest_handover is not None:
         status = PortCallStatus.HANDOVER_APPROVED
-    elif any(p.state == Screening.POSITIVE for p in people):
+    elif any(p.state in HOLDS for p in people):
         status = PortCallStatus.BLOCKED
     elif people and all(p.cleared for p in people):
         status = PortCallStatus.CLEARED
     else:
         status = PortCallStatus.AWAITING_TESTS
     return CallClearance(status, people)
+
+
+# States that block a call until answered (not merely not cleared yet).
+HOLDS = frozenset({Screening.POSITIVE, Screening.RETEST})
 
 
 # --- Rule R4: is the origin in an epidemic area? ----------------------------------

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,14 +17,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from crews.choices import RT_PCR_KINDS, CrewRole, TestResult
-from crews.models import CrewMember, Person, RosterEntry, ScreeningTest
+from crews.choices import CrewRole, TestKind, TestResult
+from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest
 from portguard.domain import DomainError
 from realtime.broadcast import send_event_on_commit
 
 from .choices import AlertKind, ContactLevel, ContactReason, PortCallStatus, ViolationKind, ViolationTarget
 from .clearance import CallClearance
+from .events import alert_json
 from .models import Alert, Contact, EpidemicArea, PortCall, QuarantineRelease, Vessel, Violation, Wharf
 from .services import (
     announce_port_call,
@@ -75,75 +76,96 @@ def release_quarantine(user, port_call_id: int, reason: str, now: datetime | Non
 
 
 def raise_alert(
-    call: PortCall,
+    call: PortCall | None,
     kind: str,
     message: str,
     at: datetime,
     *,
     person: Person | None = None,
     test: ScreeningTest | None = None,
+    station: KcsStation | None = None,
 ) -> Alert:
-    """Record an alert; all but a positive's are sent live as ``alert.raised`` once the
-    transaction commits (a positive's goes out with its result, as ``alert.positive``).
+    """Record an alert at the call's wharf, or (for KCS staff, with no call) at the
+    station's; all but a positive's and a pool's are sent live as ``alert.raised`` once
+    the transaction commits (those go out with their result, as ``alert.positive``;
+    a confirmed case goes out both ways).
     Call while holding the port call's lock."""
     alert = Alert.objects.create(
         kind=kind,
-        wharf=call.wharf,
+        wharf=call.wharf if call is not None else station.wharf,
         port_call=call,
+        station=station,
         person=person,
         test=test,
         message=Truncator(message).chars(Alert._meta.get_field("message").max_length),
         created_at=at,
     )
-    if kind != AlertKind.POSITIVE:
-        send_event_on_commit(call.wharf.code, "alert.raised", {"alert": alert_json(alert, call)})
+    if kind not in (AlertKind.POSITIVE, AlertKind.POOL_POSITIVE):
+        send_event_on_commit(alert.wharf.code, "alert.raised", {"alert": alert_json(alert)})
     return alert
 
 
-def alert_json(alert: Alert, call: PortCall) -> dict[str, Any]:
-    person = alert.person
-    return {
-        "id": alert.pk,
-        "kind": alert.kind,
-        "port_call": call.pk,
-        "vessel": call.vessel.registration,
-        "wharf": call.wharf.code,
-        "id_number": person.id_number if person else "",
-        "full_name": person.full_name if person else "",
-        "message": alert.message,
-        "created_at": alert.created_at,
-    }
+# Alerts sent as ``alert.positive`` (with their result) and raised again by snapshots
+# until acknowledged.
+POSITIVE_ALERTS = (AlertKind.POSITIVE, AlertKind.CONFIRMED_CASE, AlertKind.POOL_POSITIVE)
+
+
+def _positive_alerts(
+    tests: Sequence[ScreeningTest], where: dict[str, str], raise_one
+) -> tuple[list[Alert], list[ScreeningTest]]:
+    """Rule R2's alerts for results just recorded at one place: one per positive
+    individual result, one per positive pool (whose members await a retest, and which
+    confirms nobody). ``raise_one(kind, message, test)`` records one. Returns the alerts
+    and the positive individual RT-PCR results, each a confirmed case."""
+    alerts: list[Alert] = []
+    confirmed: list[ScreeningTest] = []
+    pools: dict[str, list[ScreeningTest]] = {}
+    for test in tests:
+        if test.result != TestResult.POSITIVE:
+            continue
+        if test.kind == TestKind.RT_PCR_POOLED:
+            pools.setdefault(test.pool_id, []).append(test)
+            continue
+        facts = {**where, "name": test.person.full_name, "kind": test.get_kind_display()}
+        if test.kind == TestKind.RT_PCR:
+            confirmed.append(test)
+            message = _("Confirmed case (positive %(kind)s): %(name)s %(place)s.") % facts
+            alerts.append(raise_one(AlertKind.CONFIRMED_CASE, message, test))
+        else:
+            message = _("Positive %(kind)s: %(name)s %(place)s.") % facts
+            alerts.append(raise_one(AlertKind.POSITIVE, message, test))
+    for pool_id, members in pools.items():
+        message = ngettext(
+            "Positive pool %(pool)s %(place)s: %(count)d person to retest alone (%(names)s).",
+            "Positive pool %(pool)s %(place)s: %(count)d people to retest alone (%(names)s).",
+            len(members),
+        ) % {
+            **where,
+            "pool": pool_id,
+            "count": len(members),
+            "names": ", ".join(t.person.full_name for t in members),
+        }
+        alerts.append(raise_one(AlertKind.POOL_POSITIVE, message, members[0]))
+    return alerts, confirmed
 
 
 def respond_to_results(
     call: PortCall, tests: Sequence[ScreeningTest], clearance: CallClearance, now: datetime
-) -> dict[int, Alert]:
+) -> list[Alert]:
     """Rule R2's response to results just recorded for ``call``: an alert for each
-    positive (a positive RT-PCR confirms a case), one more when the call has just gone
-    into quarantine, and each confirmed case's contact list. Returns each positive
-    test's alert by test id.
+    positive (a positive individual RT-PCR confirms a case), one for each positive pool,
+    one more when the call has just gone into quarantine, and each confirmed case's
+    contact list. Returns the alerts sent as ``alert.positive``.
 
     Call while holding the port call's lock; ``clearance`` is the call's state with
     the new results.
     """
-    alerts: dict[int, Alert] = {}
-    confirmed = []
-    for test in tests:
-        if test.result != TestResult.POSITIVE:
-            continue
-        facts = {
-            "name": test.person.full_name,
-            "vessel": call.vessel.registration,
-            "wharf": call.wharf.code,
-            "kind": test.get_kind_display(),
-        }
-        if test.kind in RT_PCR_KINDS:
-            confirmed.append(test)
-            message = _("Confirmed case (positive %(kind)s): %(name)s on %(vessel)s at %(wharf)s.") % facts
-            alerts[test.pk] = raise_alert(call, AlertKind.CONFIRMED_CASE, message, now, person=test.person, test=test)
-        else:
-            message = _("Positive %(kind)s: %(name)s on %(vessel)s at %(wharf)s.") % facts
-            alerts[test.pk] = raise_alert(call, AlertKind.POSITIVE, message, now, person=test.person, test=test)
+    where = {"place": _("on %(vessel)s at %(wharf)s") % {"vessel": call.vessel.registration, "wharf": call.wharf.code}}
+    alerts, confirmed = _positive_alerts(
+        tests,
+        where,
+        lambda kind, message, test: raise_alert(call, kind, message, now, person=test.person, test=test),
+    )
     if (
         confirmed
         and clearance.status == PortCallStatus.QUARANTINED
@@ -159,6 +181,25 @@ def respond_to_results(
     return alerts
 
 
+def respond_to_staff_results(station: KcsStation, tests: Sequence[ScreeningTest], now: datetime) -> list[Alert]:
+    """Rule R2 for KCS staff: the same alerts as a crew's, raised at the station's
+    wharf, and each confirmed case's contact list. Returns the alerts sent as
+    ``alert.positive``. Call inside the transaction that recorded ``tests``."""
+    where = {
+        "place": _("(KCS staff of %(station)s at %(wharf)s)") % {"station": station.code, "wharf": station.wharf.code}
+    }
+    alerts, confirmed = _positive_alerts(
+        tests,
+        where,
+        lambda kind, message, test: raise_alert(
+            None, kind, message, now, person=test.person, test=test, station=station
+        ),
+    )
+    for test in confirmed:
+        store_staff_contacts(test.recorded_by, station, test, now)
+    return alerts
+
+
 def _was_quarantined(call: PortCall, new: Sequence[ScreeningTest], clearance: CallClearance) -> bool:
     """Whether a case confirmed before ``new`` already held the call in quarantine."""
     earlier = _confirming_tests(call).exclude(pk__in=[t.pk for t in new])
@@ -166,9 +207,10 @@ def _was_quarantined(call: PortCall, new: Sequence[ScreeningTest], clearance: Ca
 
 
 def _confirming_tests(call: PortCall) -> QuerySet[ScreeningTest]:
-    """The call's positive RT-PCR results that stand (no correction superseded them)."""
+    """The call's positive individual RT-PCR results that stand (no correction
+    superseded them)."""
     return ScreeningTest.objects.filter(
-        port_call=call, kind__in=RT_PCR_KINDS, result=TestResult.POSITIVE, superseded_by__isnull=True
+        port_call=call, kind=TestKind.RT_PCR, result=TestResult.POSITIVE, superseded_by__isnull=True
     )
 
 
@@ -188,11 +230,7 @@ def acknowledge_alert(user, alert_id: int, now: datetime | None = None) -> Alert
     require_perm(user, "vessels.acknowledge_alert", _("You may not acknowledge alerts."))
     with transaction.atomic():
         try:
-            alert = (
-                Alert.objects.select_for_update(of=("self",))
-                .select_related("wharf")
-                .get(pk=alert_id)
-            )
+            alert = Alert.objects.select_for_update(of=("self",)).select_related("wharf").get(pk=alert_id)
         except Alert.DoesNotExist:
             raise DomainError(_("Unknown alert."), field="alert", code="not_found") from None
         require_wharf_in_scope(user, alert.wharf)
@@ -341,6 +379,58 @@ def shift_window(day: date, starts: time, ends: time, tz: tzinfo) -> tuple[datet
     return datetime.combine(day, starts, tzinfo=tz), datetime.combine(end_day, ends, tzinfo=tz)
 
 
+def staff_contacts_of(
+    case_person: int,
+    shifts: Iterable[OnShift],
+    on_board: Iterable[OnBoard],
+    colleagues: Iterable[OnShift],
+    now: datetime,
+    tz: tzinfo,
+) -> list[ContactRecord]:
+    """Rule R2 for a KCS staff member's case: the contacts of their ``shifts`` (those of
+    the last days at their station), each once, with why. F1: everyone on board a
+    vessel berthed at the station's wharf during one of those shifts, and the staff
+    rostered on the same shift of the same day."""
+
+    def at(moment: datetime) -> str:
+        return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+    shifts = list(shifts)
+    found: list[ContactRecord] = []
+    for entry in on_board:
+        if entry.person == case_person:
+            continue
+        stay = entry.stay
+        for shift in shifts:
+            start, end = max(shift.starts_at, stay.arrived_at), min(shift.ends_at, stay.until(now))
+            if start >= end or (entry.removed_at is not None and entry.removed_at <= start):
+                continue
+            reason = _(
+                "On board %(vessel)s, berthed at %(wharf)s from %(start)s to %(end)s while the case worked "
+                "shift %(shift)s of %(station)s."
+            ) % {
+                "vessel": stay.vessel,
+                "wharf": stay.wharf,
+                "start": at(start),
+                "end": at(end),
+                "shift": shift.shift,
+                "station": shift.station,
+            }
+            found.append(ContactRecord(entry.person, ContactLevel.F1, ContactReason.BERTHED_NEARBY, reason))
+    worked = {(s.station, s.shift, s.starts_at) for s in shifts}
+    for colleague in colleagues:
+        if colleague.person == case_person or (colleague.station, colleague.shift, colleague.starts_at) not in worked:
+            continue
+        reason = _("KCS staff of %(station)s on shift %(shift)s, %(start)s to %(end)s, with the case.") % {
+            "station": colleague.station,
+            "shift": colleague.shift,
+            "start": at(colleague.starts_at),
+            "end": at(colleague.ends_at),
+        }
+        found.append(ContactRecord(colleague.person, ContactLevel.F1, ContactReason.SAME_SHIFT, reason))
+    return _merge(found)
+
+
 # --- Contact lists: stored and recomputed ---------------------------------------------
 
 
@@ -369,9 +459,47 @@ def store_contacts(user, call: PortCall, case_test: ScreeningTest, now: datetime
         on_shift.append(OnShift(entry.staff.person_id, entry.staff.station.code, entry.shift.code, starts_at, ends_at))
     records = contacts_of(case_test.person_id, stay, on_board, on_shift, now, tz)
     Contact.objects.filter(port_call=call, case_person_id=case_test.person_id).delete()
+    return _store(user, records, case_test, now, port_call=call)
+
+
+def store_staff_contacts(user, station: KcsStation, case_test: ScreeningTest, now: datetime) -> list[Contact]:
+    """Compute and store the contact list of a KCS staff member's case, in place of any
+    earlier list of that case, in four queries whatever the number of people: their
+    shifts at ``station`` of the last ``PORTGUARD_RT_PCR_INTERVAL_DAYS`` days up to the
+    sample, the vessels berthed at its wharf meanwhile and the staff on those shifts."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    since = case_test.sampled_at - timedelta(days=settings.PORTGUARD_RT_PCR_INTERVAL_DAYS)
+    entries = RosterEntry.objects.filter(
+        staff__station=station,
+        date__gte=since.astimezone(tz).date() - timedelta(days=1),
+        date__lte=case_test.sampled_at.astimezone(tz).date(),
+    ).select_related("staff__station", "shift")
+    on_shift = []
+    for entry in entries:
+        starts_at, ends_at = shift_window(entry.date, entry.shift.starts_at, entry.shift.ends_at, tz)
+        if starts_at < case_test.sampled_at and ends_at > since:
+            on_shift.append(OnShift(entry.staff.person_id, station.code, entry.shift.code, starts_at, ends_at))
+    shifts = [s for s in on_shift if s.person == case_test.person_id]
+    on_board = []
+    if shifts:
+        first, last = min(s.starts_at for s in shifts), max(s.ends_at for s in shifts)
+        on_board = [
+            OnBoard(m.person_id, m.role, _stay(m.port_call), m.removed_at)
+            for m in CrewMember.objects.filter(
+                Q(port_call__departed_at__isnull=True) | Q(port_call__departed_at__gt=first),
+                port_call__wharf_id=station.wharf_id,
+                port_call__arrived_at__lt=last,
+            ).select_related("port_call__vessel", "port_call__wharf")
+        ]
+    records = staff_contacts_of(case_test.person_id, shifts, on_board, on_shift, now, tz)
+    Contact.objects.filter(port_call__isnull=True, station=station, case_person_id=case_test.person_id).delete()
+    return _store(user, records, case_test, now, station=station)
+
+
+def _store(user, records: list[ContactRecord], case_test: ScreeningTest, now: datetime, **place) -> list[Contact]:
     return Contact.objects.bulk_create(
         Contact(
-            port_call=call,
+            **place,
             case_person_id=case_test.person_id,
             case_test=case_test,
             person_id=record.person,
@@ -391,19 +519,32 @@ def _stay(call: PortCall) -> Stay:
 
 @dataclass
 class Case:
-    """A confirmed case (F0): the person, the port call, the latest confirming test,
-    and the stored contact list."""
+    """A confirmed case (F0): the person, where it was confirmed (a port call, or a KCS
+    station for its staff), the latest confirming test, and the stored contact list."""
 
     test: ScreeningTest
     contacts: list[Contact]
 
     @property
-    def port_call(self) -> PortCall:
+    def port_call(self) -> PortCall | None:
         return self.test.port_call
+
+    @property
+    def station(self) -> KcsStation | None:
+        return self.test.station if self.test.port_call_id is None else None
 
     @property
     def person(self) -> Person:
         return self.test.person
+
+    @property
+    def where(self) -> str:
+        """The vessel's registration, or the station's code: what names the case's place."""
+        return self.port_call.vessel.registration if self.port_call else self.station.code
+
+    @property
+    def wharf(self) -> Wharf:
+        return self.port_call.wharf if self.port_call else self.station.wharf
 
     @property
     def levels(self) -> dict[str, int]:
@@ -411,26 +552,41 @@ class Case:
         return {level: sum(1 for c in self.contacts if c.level == level) for level in ContactLevel.values}
 
 
-def confirmed_cases(user, port_call_id: int | None = None, person_id: int | None = None) -> list[Case]:
-    """The confirmed cases, latest first, each with its contacts; in two queries.
-    Health officers only."""
+def confirmed_cases(
+    user, port_call_id: int | None = None, person_id: int | None = None, station_code: str | None = None
+) -> list[Case]:
+    """The confirmed cases (positive individual RT-PCR), crews' and KCS staff's, latest
+    first, each with its contacts; in two queries. Health officers only. With
+    ``person_id``, that person's case on the port call or at the station given."""
     require_perm(user, "vessels.view_contact", _("Only health officers see contact lists."))
     tests = ScreeningTest.objects.filter(
-        port_call__isnull=False, kind__in=RT_PCR_KINDS, result=TestResult.POSITIVE, superseded_by__isnull=True
+        Q(port_call__isnull=False) | Q(station__isnull=False),
+        kind=TestKind.RT_PCR,
+        result=TestResult.POSITIVE,
+        superseded_by__isnull=True,
     )
-    if port_call_id is not None:
-        tests = tests.filter(port_call_id=port_call_id, person_id=person_id)
-    latest: dict[tuple[int, int], ScreeningTest] = {}
-    for test in tests.select_related("person", "port_call__vessel", "port_call__wharf").order_by("-sampled_at", "-id"):
-        latest.setdefault((test.port_call_id, test.person_id), test)
-    contacts: dict[tuple[int, int], list[Contact]] = {key: [] for key in latest}
+    if person_id is not None:
+        place = Q(port_call_id=port_call_id) if port_call_id is not None else Q(station__code=station_code)
+        tests = tests.filter(place, person_id=person_id)
+    latest: dict[tuple, ScreeningTest] = {}
+    for test in tests.select_related("person", "port_call__vessel", "port_call__wharf", "station__wharf").order_by(
+        "-sampled_at", "-id"
+    ):
+        latest.setdefault(_case_key(test.port_call_id, test.station_id, test.person_id), test)
+    contacts: dict[tuple, list[Contact]] = {key: [] for key in latest}
     for contact in Contact.objects.filter(
-        port_call_id__in={call for call, _person in latest}, case_person_id__in={p for _call, p in latest}
+        Q(port_call_id__in={t.port_call_id for t in latest.values()})
+        | Q(port_call__isnull=True, station_id__in={t.station_id for t in latest.values()}),
+        case_person_id__in={t.person_id for t in latest.values()},
     ).select_related("person"):
-        key = (contact.port_call_id, contact.case_person_id)
+        key = _case_key(contact.port_call_id, contact.station_id, contact.case_person_id)
         if key in contacts:
             contacts[key].append(contact)
     return [Case(test, contacts[key]) for key, test in latest.items()]
+
+
+def _case_key(port_call_id: int | None, station_id: int | None, person_id: int) -> tuple:
+    return ("call", port_call_id, person_id) if port_call_id is not None else ("station", station_id, person_id)
 
 
 def recompute_contacts(user, port_call_id: int, person_id: int, now: datetime | None = None) -> list[Contact]:
@@ -443,7 +599,7 @@ def recompute_contacts(user, port_call_id: int, person_id: int, now: datetime | 
             ScreeningTest.objects.filter(
                 port_call=call,
                 person_id=person_id,
-                kind__in=RT_PCR_KINDS,
+                kind=TestKind.RT_PCR,
                 result=TestResult.POSITIVE,
                 superseded_by__isnull=True,
             )
@@ -483,8 +639,8 @@ def contact_rows(case: Case) -> list[dict[str, str]]:
             "reason": contact.reason,
             "case_full_name": case.person.full_name,
             "case_id_number": case.person.id_number,
-            "vessel": case.port_call.vessel.registration,
-            "wharf": case.port_call.wharf.code,
+            "vessel": case.where,
+            "wharf": case.wharf.code,
             "computed_at": timezone.localtime(contact.computed_at).isoformat(),
         }
         for contact in case.contacts

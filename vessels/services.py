@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crews.choices import RT_PCR_KINDS, CrewRole, TestResult
+from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import CrewMember, HandoverRefusal, ScreeningTest
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from realtime.broadcast import send_event_on_commit
@@ -99,7 +99,7 @@ def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dic
         "sampled_at", "id"
     ):
         tests_by_call[test.port_call_id][test.person_id].append(test)
-        if test.kind in RT_PCR_KINDS and test.result == TestResult.POSITIVE:
+        if test.kind == TestKind.RT_PCR and test.result == TestResult.POSITIVE:
             cases.add(test.port_call_id)
     latest_handover: dict[int, Handover] = {}
     for handover in Handover.objects.filter(port_call_id__in=ids).order_by("approved_at", "id"):

@@ -16,6 +16,18 @@ urlpatterns = [
     path(
         "cases/<int:pk>/<int:person_id>/contacts.xlsx", views.contacts_file, {"fmt": "xlsx"}, name="case-contacts-xlsx"
     ),
+    path(
+        "cases/stations/<str:station>/<int:person_id>/contacts.csv",
+        views.contacts_file,
+        {"fmt": "csv"},
+        name="staff-case-contacts-csv",
+    ),
+    path(
+        "cases/stations/<str:station>/<int:person_id>/contacts.xlsx",
+        views.contacts_file,
+        {"fmt": "xlsx"},
+        name="staff-case-contacts-xlsx",
+    ),
     path("epidemic-areas/", views.epidemic_areas, name="epidemic-areas"),
     path("epidemic-areas/<int:pk>/end/", views.end_epidemic_area, name="epidemic-area-end"),
     path("epidemic-areas/<int:pk>/delete/", views.delete_epidemic_area, name="epidemic-area-delete"),

@@ -83,7 +83,7 @@ def test_negative_pool_makes_every_member_negative(make_call, inspector):
     assert clearance_of(call).status == PortCallStatus.CLEARED
 
 
-def test_positive_pool_makes_every_member_pending_and_lists_them_for_retest(make_call, inspector):
+def test_positive_pool_makes_every_member_await_a_retest_blocks_the_call_and_raises_one_alert(make_call, inspector):
     call = make_call(crew=3)
     people = people_of(call)
     loaded = load_lab_results(
@@ -99,15 +99,20 @@ def test_positive_pool_makes_every_member_pending_and_lists_them_for_retest(make
         (2, people[0].id_number, "P-08", call.pk),
         (3, people[1].id_number, "P-08", call.pk),
     ]
+    # Each member carries the pool's result, as the lab gave it.
     results = dict(ScreeningTest.objects.values_list("person_id", "result"))
     assert results == {
-        people[0].pk: TestResult.PENDING,
-        people[1].pk: TestResult.PENDING,
+        people[0].pk: TestResult.POSITIVE,
+        people[1].pk: TestResult.POSITIVE,
         people[2].pk: TestResult.NEGATIVE,
     }
-    assert not Alert.objects.exists()  # nobody is known positive yet
+    (alert,) = Alert.objects.all()  # one for the pool, and no case confirmed
+    assert (alert.kind, alert.port_call_id, alert.wharf_id) == ("pool_positive", call.pk, call.wharf_id)
+    assert "P-08" in alert.message
     clearance = clearance_of(call)
-    assert {p.member.person_id: p.state for p in clearance.people}[people[0].pk] == "pending"
+    states = {p.member.person_id: p.state for p in clearance.people}
+    assert [states[p.pk] for p in people] == ["retest", "retest", "negative"]
+    assert clearance.status == PortCallStatus.BLOCKED
 
 
 def test_every_bad_row_is_reported_and_nothing_is_saved(make_call, inspector, settings):

@@ -239,6 +239,31 @@ class TestTheDemo:
         for station in stations:
             assert [shift.code for shift in station.shifts.all()] == ["S1", "S2", "S3"]
 
+    def test_demo_has_a_kcs_staff_case_blocked_from_duty_with_its_contact_list(self, seeded):
+        station = KcsStation.objects.get(wharf__code=demo.STAFF_CASE_WHARF)
+        (alert,) = Alert.objects.filter(station=station, kind=AlertKind.CONFIRMED_CASE)
+        assert alert.wharf_id == station.wharf_id and alert.port_call_id is None
+        assert Alert.objects.filter(station=station, kind=AlertKind.POSITIVE, person=alert.person).exists()
+        contacts = Contact.objects.filter(station=station, case_person=alert.person)
+        assert contacts.filter(reason_code="same_shift").exists(), "the staff on the same shift"
+        assert {c.level for c in contacts} == {ContactLevel.F1}
+        now = timezone.now()
+        today = timezone.localtime(now).date()
+        states = {
+            e.state
+            for e in station_schedule(station, this_weeks_monday(), 7, now)
+            if e.person == alert.person and e.planned.date == today
+        }
+        assert states <= {schedule.BLOCKED}
+
+    def test_demo_has_a_cleared_call_whose_negatives_run_out_within_minutes(self, seeded):
+        call = PortCall.objects.get(vessel__registration="QN-2468")
+        now = timezone.now()
+        assert clearance_for([call], now)[call.pk].status == PortCallStatus.CLEARED
+        later = clearance_for([call], now + timedelta(minutes=10))[call.pk]
+        assert later.status == PortCallStatus.AWAITING_TESTS
+        assert {p.reason_code for p in later.people} == {"expired"}
+
     def test_the_demo_supervisor_supervises_the_cam_pha_stations_only(self, seeded):
         supervisor = User.objects.get(username="supervisor")
         assert set(supervisor.supervised_stations.all()) == set(
@@ -282,7 +307,9 @@ class TestTheDemo:
             states = {
                 e.state for start in (monday - timedelta(days=7), monday) for e in station_schedule(station, start, 7)
             }
-            assert states == {schedule.DONE, schedule.DUE, schedule.OVERDUE}, station.code
+            # The station with the demo's staff case also shows that one blocked from duty.
+            blocked = {schedule.BLOCKED} if station.wharf.code == demo.STAFF_CASE_WHARF else set()
+            assert states == {schedule.DONE, schedule.DUE, schedule.OVERDUE} | blocked, station.code
             overdue = [e for e in needs_attention(station) if e.state == schedule.OVERDUE]
             assert 1 <= len({e.staff.pk for e in overdue}) <= 3, "a few staff forgot a test"
         assert ScreeningTest.objects.filter(station__isnull=False, kind=TestKind.RAPID).count() > 200

@@ -168,13 +168,17 @@
         );
         break;
       case "alert.positive":
+        // A crew member's positive is told from its parts; a KCS staff member's and a
+        // pool's carry their own sentence.
         addFeed(
           "alert",
-          fill(text.alertPositive, {
-            name: message.test.full_name,
-            vessel: message.vessel,
-            wharf: wharfLabel(message.wharf),
-          })
+          message.vessel && message.kind !== "pool_positive"
+            ? fill(text.alertPositive, {
+                name: message.test.full_name,
+                vessel: message.vessel,
+                wharf: wharfLabel(message.wharf),
+              })
+            : message.message
         );
         raiseAlert(message);
         break;
@@ -187,6 +191,11 @@
         break;
       case "alert.acknowledged":
         alertAcknowledged(message.alert);
+        break;
+      case "alert.closed":
+        // The result behind it was corrected: the alert no longer stands.
+        alertAcknowledged(message.alert);
+        addFeed("alert", message.reason);
         break;
       case "handover.approved":
         addFeed(
@@ -517,9 +526,12 @@
     item.setAttribute("data-alert-id", message.alert);
     var name = document.createElement("strong");
     name.className = "alert-name";
-    name.textContent = message.test.full_name;
+    name.textContent = message.kind === "pool_positive" ? message.test.pool_id : message.test.full_name;
     var where = document.createElement("span");
-    where.textContent = fill(text.alertVessel, { vessel: message.vessel, wharf: wharfLabel(message.wharf) });
+    where.textContent =
+      message.vessel && message.kind !== "pool_positive"
+        ? fill(text.alertVessel, { vessel: message.vessel, wharf: wharfLabel(message.wharf) })
+        : message.message;
     var when = document.createElement("span");
     when.textContent = fill(text.alertSample, {
       kind: config.testKinds[message.test.kind] || message.test.kind,

@@ -1,0 +1,80 @@
+"""A KCS staff member's positive in a real browser: recorded over the API by their
+supervisor, it takes over the top of the wharf dashboard open on an inspector's phone
+and the province overview, like a crew member's, with no reload."""
+
+import json
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from crews.stations import RosterLine, create_station, load_roster
+from tests.browser.test_live_dashboard import log_in, open_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STAFF_ID = "022190000001"
+STAFF_NAME = "Nguyễn Thị Hằng"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher():
+    """Keep the default password hashers: the daphne process checks the passwords."""
+
+
+@pytest.fixture
+def station(cam_pha, supervisor, inspector, authority):
+    """Trạm KCS Mông Dương at CP-03, with one staff member on today's morning shift."""
+    station = create_station(code="KCS-CP-03", name="Trạm KCS Mông Dương", wharf=cam_pha, supervisors=[supervisor])
+    today = timezone.localdate()
+    load_roster(supervisor, station, [RosterLine(2, STAFF_ID, STAFF_NAME, today.isoformat(), "S1")])
+    return station
+
+
+def post_positive(base_url: str, user) -> dict:
+    body = {
+        "id_number": STAFF_ID,
+        "kind": "rapid",
+        "sampled_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "result": "positive",
+    }
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/tests/",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Token {Token.objects.create(user=user).key}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 201
+        return json.loads(answer.read())
+
+
+def test_a_kcs_staff_positive_raises_the_alert_on_the_wharf_dashboard_and_the_province(
+    station, supervisor, daphne, open_phone, tmp_path
+):
+    dashboard = open_phone(daphne.http)
+    log_in(dashboard, "alice")
+    open_live(dashboard, "/wharves/CP-03/")
+    province = open_phone(daphne.http)
+    log_in(province, "bob")
+    open_live(province, "/province/")
+    banner = dashboard.locator("[data-alert-banner]")
+    expect(banner).to_be_hidden()
+
+    post_positive(daphne.http, supervisor)
+
+    expect(banner).to_be_visible()
+    expect(banner.locator(".alert-name")).to_have_text(STAFF_NAME)
+    expect(banner).to_contain_text("KCS-CP-03")
+    expect(dashboard.locator("[data-feed]").first).to_contain_text(STAFF_NAME)
+    assert dashboard.evaluate("window.sameDocument") is True  # no reload happened
+    dashboard.screenshot(path=str(tmp_path / "staff-alert.png"))
+    expect(province.locator("[data-alert-banner]")).to_contain_text(STAFF_NAME)
+
+    # A dashboard opened afterwards raises it from its snapshot until acknowledged.
+    late = open_phone(daphne.http)
+    log_in(late, "alice")
+    late.goto("/wharves/CP-03/")
+    expect(late.locator("[data-alert-banner]")).to_contain_text(STAFF_NAME)
