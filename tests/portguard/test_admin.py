@@ -382,3 +382,36 @@ def test_the_administrator_cannot_edit_a_roster_entry(admin_client, add_stations
     assert admin_client.get(admin_url(RosterEntry, "add")).status_code == 403
     assert admin_client.post(admin_url(RosterEntry, "delete", entry.pk), {"post": "yes"}).status_code == 403
     assert RosterEntry.objects.filter(pk=entry.pk).exists()
+
+
+# --- Deleting: what depends on a record, without the health data behind it -----------------
+# Results, alerts and evidence are read-only in the admin, so the page that refuses a
+# deletion lists their kinds (the permissions lacking), never the records themselves.
+
+
+def test_deleting_a_tested_person_names_no_result_to_the_administrator(admin_client, make_call, record):
+    call = make_call(crew=1)
+    (person,) = people_of(call)
+    test = record(call, person, result=TestResult.POSITIVE)
+    url = admin_url(Person, "delete", person.pk)
+    page = admin_client.get(url).content.decode()
+    assert f"<li>{ScreeningTest._meta.verbose_name}</li>" in page
+    assert str(test) not in page and str(TestResult.POSITIVE.label) not in page
+    assert admin_client.post(url, {"post": "yes"}).status_code == 200  # the same page again
+    assert Person.objects.filter(pk=person.pk).exists()
+
+
+def test_deleting_a_user_who_recorded_results_names_none_of_them(admin_client, make_call, record, inspector):
+    call = make_call(crew=1)
+    test = record(call, people_of(call)[0], result=TestResult.POSITIVE)
+    page = admin_client.get(reverse("admin:auth_user_delete", args=[inspector.pk])).content.decode()
+    assert f"<li>{ScreeningTest._meta.verbose_name}</li>" in page
+    assert str(test) not in page
+
+
+def test_the_administrator_deletes_a_person_with_no_history(admin_client):
+    admin_client.post(admin_url(Person, "add"), person_form())
+    person = Person.objects.get()
+    response = admin_client.post(admin_url(Person, "delete", person.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Person.objects.exists()
