@@ -9,7 +9,8 @@ the same path as any new result, and the alerts the original raised are closed.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,8 +31,8 @@ from vessels.services import (
 
 from .choices import TestResult
 from .models import KcsStation, ScreeningTest
-from .services import _settle_calls
-from .stations import require_station_in_scope, visible_stations
+from .scope import require_station_in_scope, visible_stations
+from .services import _settle_calls, _settle_staff
 
 REASON_MAX = ScreeningTest._meta.get_field("correction_reason").max_length
 
@@ -73,20 +74,6 @@ def may_correct(user, test: ScreeningTest, now: datetime, *, records_there: bool
     return records_there and test.recorded_by_id == user.pk and now <= test.recorded_at + correction_window()
 
 
-def records_at_call(user, call) -> bool:
-    """Whether ``user`` may record results for ``call``: one query at most."""
-    if not user.has_perm("crews.add_screeningtest"):
-        return False
-    return sees_all_wharves(user) or call.wharf.inspectors.filter(pk=user.pk).exists()
-
-
-def records_at_station(user, station: KcsStation) -> bool:
-    """Whether ``user`` may record results at ``station``: one query at most."""
-    if not user.has_perm("crews.add_screeningtest"):
-        return False
-    return sees_all_wharves(user) or station.supervisors.filter(pk=user.pk).exists()
-
-
 @dataclass
 class ResultRow:
     """A recorded result as the pages list it: a superseded one stays, struck through."""
@@ -105,6 +92,13 @@ def with_corrections(tests: QuerySet[ScreeningTest]) -> QuerySet[ScreeningTest]:
     return tests.select_related("person", "recorded_by", "supersedes", "superseded_by__recorded_by").order_by(
         "person__full_name", "person_id", "sampled_at", "id"
     )
+
+
+def results_at_station(station: KcsStation, first_day: date, days: int) -> QuerySet[ScreeningTest]:
+    """The results of staff sampled at ``station`` over ``days`` local days, with what
+    their rows show."""
+    start = datetime.combine(first_day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return with_corrections(station.tests.filter(sampled_at__gte=start, sampled_at__lt=start + timedelta(days=days)))
 
 
 def result_rows(user, tests: Iterable[ScreeningTest], now: datetime, *, records_there: bool) -> list[ResultRow]:
@@ -129,8 +123,14 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str, now: d
     with transaction.atomic():
         call = lock_port_call(original.port_call_id) if original.port_call_id else None
         # A KCS staff result has no call to lock: two corrections of it meet here.
-        original = ScreeningTest.objects.select_for_update().get(pk=original.pk)
+        original = (
+            ScreeningTest.objects.select_for_update(of=("self",))
+            .select_related("person", "station__wharf", "wharf")
+            .get(pk=original.pk)
+        )
         _require_corrector(user, original, call, now)
+        if result == original.result:
+            raise DomainError(_("The correction must give another result."), field="result")
         if ScreeningTest.objects.filter(supersedes=original).exists():
             raise DomainError(_("This result was already corrected."), code="already_corrected")
         try:
@@ -156,6 +156,8 @@ def correct_test(user, original: ScreeningTest, result: str, reason: str, now: d
         _close_alerts_of(original, user, reason, now)
         if call is not None:
             _settle_calls({call.pk: call}, [test], now)
+        elif original.station_id is not None:
+            _settle_staff({original.station_id: original.station}, [test], now)
     return test
 
 

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from portguard.domain import DomainError, InvalidFile
 from vessels.views import page
 
-from . import schedule, stations
+from . import corrections, schedule, stations
+from .choices import TestResult
 from .forms import RosterUploadForm, WeekForm
 from .models import KcsStation, Person
 
@@ -207,6 +208,14 @@ def render_station(
             "files": {fmt: schedule_file_url(station, fmt, start) for fmt in ("pdf", "csv", "xlsx")},
             "rapid_overdue_hours": int(stations.rules().overdue_after.total_seconds() // 3600),
             "rt_pcr_days": stations.rules().interval_days,
+            "results": corrections.result_rows(
+                request.user,
+                corrections.results_at_station(station, start, DAYS),
+                now,
+                # Whoever sees the station records results there if their role records any.
+                records_there=request.user.has_perm("crews.add_screeningtest"),
+            ),
+            "result_choices": TestResult.choices,
         },
         status=status,
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crews import roster_io
+from crews import corrections, roster_io
 from crews import services as crews_services
 from crews.choices import Screening, TestKind, TestResult
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
@@ -206,6 +206,14 @@ def render_call(
             "crew_refused": crew_refused,
             "handover": handover,
             "evidence": evidence,
+            "results": corrections.result_rows(
+                user,
+                corrections.with_corrections(call.tests.all()),
+                timezone.now(),
+                # Whoever sees the call records results for it if their role records any.
+                records_there=user.has_perm("crews.add_screeningtest"),
+            ),
+            "result_choices": TestResult.choices,
             "rapid_read_minutes": RAPID_READ_MINUTES,
             "utc_offset_minutes": int(timezone.localtime().utcoffset().total_seconds() // 60),
         },
@@ -320,7 +328,7 @@ def alerts(request, code: str | None = None):
     user sees, or of one."""
     if not request.user.has_perm("vessels.view_alert"):
         raise PermissionDenied
-    listed = response.visible_alerts(request.user)
+    listed = response.visible_alerts(request.user).select_related("closed_by")
     wharf = None
     if code is not None:
         wharf = get_object_or_404(services.visible_wharves(request.user), code=code)
@@ -330,8 +338,11 @@ def alerts(request, code: str | None = None):
         "vessels/alerts.html",
         {
             "wharf": wharf,
-            "open_alerts": list(listed.filter(acknowledged_at__isnull=True)),
-            "acknowledged": list(listed.filter(acknowledged_at__isnull=False)[:ACKNOWLEDGED_SHOWN]),
+            "open_alerts": list(listed.filter(acknowledged_at__isnull=True, closed_at__isnull=True)),
+            # A closed alert (its result corrected away) needs no acknowledging.
+            "acknowledged": list(
+                listed.exclude(acknowledged_at__isnull=True, closed_at__isnull=True)[:ACKNOWLEDGED_SHOWN]
+            ),
             "can_acknowledge": request.user.has_perm("vessels.acknowledge_alert"),
         },
     )

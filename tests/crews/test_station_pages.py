@@ -17,7 +17,7 @@ from tests.crews.conftest import START, csv_file, staff_id, staff_name
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 11/08/2021 10:00
 HEADER = "id_number,full_name,date,shift\n"
-STATION_PAGE_QUERIES = 22
+STATION_PAGE_QUERIES = 23  # one of them lists the week's recorded results and their corrections
 STATION_LIST_QUERIES = 16
 
 

@@ -247,6 +247,12 @@ DOORS: dict[str, Door] = {
         json=True,
         seen_by=AT_CAM_PHA,
     ),
+    "test-correct": Door(
+        args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
+        post=frozenset({INSPECTOR, HEALTH}),
+        data=lambda w: {"result": "positive", "reason": "Nhập nhầm kết quả"},
+        seen_by=AT_CAM_PHA,
+    ),
     "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file, seen_by=AT_CAM_PHA),
     "api:tests-upload": Door(post=frozenset({INSPECTOR, HEALTH}), data=lab_file, named_in_body=True),
 }
