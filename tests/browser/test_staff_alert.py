@@ -78,3 +78,47 @@ def test_a_kcs_staff_positive_raises_the_alert_on_the_wharf_dashboard_and_the_pr
     log_in(late, "alice")
     late.goto("/wharves/CP-03/")
     expect(late.locator("[data-alert-banner]")).to_contain_text(STAFF_NAME)
+
+
+def post_json(base_url: str, path: str, user, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 201
+        return json.loads(answer.read())
+
+
+def test_a_vessel_from_an_epidemic_area_registered_while_the_dashboard_is_open_shows_its_flag(
+    cam_pha, inspector, health, daphne, open_phone
+):
+    from vessels.response import AreaData, add_epidemic_area
+
+    add_epidemic_area(health, AreaData("Bắc Giang", active_from=timezone.localdate() - timedelta(days=3)))
+    dashboard = open_phone(daphne.http)
+    log_in(dashboard, "alice")
+    open_live(dashboard, "/wharves/CP-03/")
+
+    call = post_json(
+        daphne.http,
+        "/api/v1/port-calls/",
+        inspector,
+        {
+            "wharf": "CP-03",
+            "vessel": {"registration": "QN-1357", "name": "Hạ Long 01", "kind": "self_propelled_barge"},
+            "arrived_at": (timezone.now() - timedelta(minutes=10)).isoformat(),
+            "origin": "Bắc Giang",
+            "crew": [{"id_number": "022081000123", "full_name": "Nguyễn Văn Hùng", "role": "captain"}],
+        },
+    )
+
+    card = dashboard.locator(f'[data-call="{call["id"]}"]')
+    expect(card.locator('[data-flag="origin"]')).to_be_visible()
+    expect(card.locator('[data-flag="origin"]')).to_have_text("Vùng có dịch")
+    expect(card.locator('[data-flag="repeat"]')).to_be_hidden()
+    assert dashboard.evaluate("window.sameDocument") is True

@@ -370,6 +370,9 @@
     arrived.setAttribute("datetime", call.arrived_at);
     setField(node, "origin", call.origin);
     node.querySelector('[data-show="origin"]').hidden = !call.origin;
+    // Flags turn while the page is open: an area declared, a violation recorded.
+    node.querySelector('[data-flag="origin"]').hidden = !call.origin_flagged;
+    node.querySelector('[data-flag="repeat"]').hidden = !call.repeat_offender;
     ["crew", "tested", "negative", "blocking"].forEach(function (name) {
       setField(node, name, call.counts[name]);
     });
