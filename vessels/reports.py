@@ -134,7 +134,9 @@ def aggregate(
             rapid.add(test.person)
         elif test.kind in RT_PCR_KINDS:
             rt_pcr.add(test.person)
-        if test.result == TestResult.POSITIVE:
+        # A positive pool says only that someone in it is positive: its members are
+        # counted once an individual result says so.
+        if test.result == TestResult.POSITIVE and test.kind != TestKind.RT_PCR_POOLED:
             positive.add(test.person)
     figures.people_tested, figures.tested_rapid = len(tested), len(rapid)
     figures.tested_rt_pcr, figures.positives = len(rt_pcr), len(positive)

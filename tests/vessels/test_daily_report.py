@@ -53,6 +53,7 @@ def test_figures_count_the_day_only_and_each_person_once():
             TestRow(1, 11, TestKind.RAPID, TestResult.POSITIVE),
             TestRow(1, 11, TestKind.RAPID, TestResult.POSITIVE),
             TestRow(1, 12, TestKind.RT_PCR_POOLED, TestResult.PENDING),
+            TestRow(1, 14, TestKind.RT_PCR_POOLED, TestResult.POSITIVE),  # a pool confirms nobody
             TestRow(2, 13, TestKind.RAPID, TestResult.POSITIVE),
         ],
         handovers=[
@@ -66,9 +67,9 @@ def test_figures_count_the_day_only_and_each_person_once():
     assert figures == reports.Figures(
         port_calls=2,
         arrivals=1,
-        people_tested=3,
+        people_tested=4,
         tested_rapid=2,
-        tested_rt_pcr=2,
+        tested_rt_pcr=3,
         positives=1,
         handovers_approved=1,
         handovers_refused=1,
