@@ -72,6 +72,12 @@ class CallClearance:
         return bool(self.people) and not self.blocking
 
     @property
+    def awaits_approval(self) -> bool:
+        """Everyone on board cleared and handover not approved yet: what the approvals
+        page lists as waiting, and every dashboard counts the same way."""
+        return self.status != PortCallStatus.HANDOVER_APPROVED and self.can_approve
+
+    @property
     def tested_count(self) -> int:
         return sum(1 for p in self.people if p.state != Screening.UNTESTED)
 

@@ -225,6 +225,7 @@ def call_summary(call: PortCall, clearance: CallClearance) -> dict[str, Any]:
         "status": clearance.status,
         "origin_flagged": clearance.origin_flagged,
         "repeat_offender": clearance.repeat_offender,
+        "awaits_approval": clearance.awaits_approval,
         "counts": {
             "crew": len(clearance.people),
             "tested": clearance.tested_count,

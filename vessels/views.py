@@ -122,8 +122,8 @@ def approvals(request):
     rows = [CallRow(call, clearances[call.pk]) for call in calls]
     approved = [r for r in rows if r.clearance.status == PortCallStatus.HANDOVER_APPROVED]
     undecided = [r for r in rows if r.clearance.status != PortCallStatus.HANDOVER_APPROVED]
-    waiting = [r for r in undecided if r.clearance.can_approve]
-    blocked = [r for r in undecided if not r.clearance.can_approve]
+    waiting = [r for r in undecided if r.clearance.awaits_approval]
+    blocked = [r for r in undecided if not r.clearance.awaits_approval]
     return page(
         request,
         "vessels/approvals.html",
@@ -542,12 +542,6 @@ STATUS_BUCKETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def waits_for_approval(summary: dict[str, Any]) -> bool:
-    """As on the approvals page: everyone on board cleared, handover not approved yet."""
-    counts = summary["counts"]
-    return summary["status"] != PortCallStatus.HANDOVER_APPROVED and counts["crew"] > 0 and counts["blocking"] == 0
-
-
 def wharf_tally(summaries: list[dict[str, Any]]) -> dict[str, int]:
     tally = {"open": len(summaries), **{bucket: 0 for bucket in STATUS_BUCKETS}}
     for summary in summaries:
@@ -636,7 +630,7 @@ def province_dashboard(request):
             "rows": rows,
             "totals": {
                 **wharf_tally(snapshot["port_calls"]),
-                "pending": sum(1 for s in snapshot["port_calls"] if waits_for_approval(s)),
+                "pending": sum(1 for s in snapshot["port_calls"] if s["awaits_approval"]),
             },
             "live_config": live_config("/ws/province/"),
         },

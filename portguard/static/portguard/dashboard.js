@@ -399,10 +399,6 @@
   }
 
   // As on the approvals page: everyone on board cleared, handover not approved yet.
-  function waitsForApproval(call) {
-    return call.status !== "handover_approved" && call.counts.crew > 0 && call.counts.blocking === 0;
-  }
-
   function renderWharves() {
     var tallies = new Map();
     wharves.forEach(function (_wharf, code) {
@@ -420,7 +416,7 @@
       }
       totals.open += 1;
       totals.blocked += bucket === "blocked" ? 1 : 0;
-      totals.pending += waitsForApproval(call) ? 1 : 0;
+      totals.pending += call.awaits_approval ? 1 : 0;
     });
 
     var existing = new Map();
