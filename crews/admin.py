@@ -2,11 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from crews.people import parse_id_number
 from portguard.domain import DomainError
 from vessels.admin import ReadOnlyAdminMixin
 
 from .models import CrewMember, HandoverRefusal, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
-from .services import parse_id_number
 from .stations import ensure_default_shifts
 
 

@@ -5,10 +5,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crews.people import find_person
+from crews.results import TestData, record_test
 from portguard.api import FORBIDDEN_DOC, error_doc
-from vessels.services import visible_port_calls
+from vessels.scope import visible_port_calls
 
-from . import services
 from .choices import TestKind, TestResult
 from .models import ScreeningTest
 
@@ -113,13 +114,13 @@ class TestCreate(APIView):
         form = TestInSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        person = services.find_person(data["id_number"])
+        person = find_person(data["id_number"])
         # Sent without its port call, the rules place it (the person's open call, or
         # their station) and refuse anyone whose wharves and stations it is not in.
         port_call = data["port_call"]
-        test, created = services.record_test(
+        test, created = record_test(
             request.user,
-            services.TestData(
+            TestData(
                 person=person,
                 kind=data["kind"],
                 sampled_at=data["sampled_at"],

@@ -18,21 +18,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crews.results import _settle_calls, _settle_staff
 from portguard.domain import DomainError, NotAllowed
+from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.models import Alert
-from vessels.services import (
-    lock_port_call,
-    require_perm,
-    require_wharf_in_scope,
-    sees_all_wharves,
-    visible_wharves,
-)
+from vessels.scope import lock_port_call, require_wharf_in_scope, sees_all_wharves, visible_wharves
 
 from .choices import TestResult
 from .models import KcsStation, ScreeningTest
 from .scope import require_station_in_scope, visible_stations
-from .services import _settle_calls, _settle_staff
 
 REASON_MAX = ScreeningTest._meta.get_field("correction_reason").max_length
 

@@ -25,23 +25,19 @@ from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from crews.people import PersonData, resolve_people
+from crews.results import TestData, record_tests
+from portguard.collation import fold_place
 from portguard.domain import DomainError, InvalidFile
-from vessels.clearance import fold_place
+from portguard.roles import require_perm
+from portguard.tabular import Rows, problem, read_upload, to_csv
+from vessels.announce import announce_port_call
 from vessels.models import PortCall
-from vessels.services import (
-    announce_port_call,
-    lock_port_call,
-    require_perm,
-    require_wharf_in_scope,
-    sees_all_wharves,
-    suspend_active_handover,
-    visible_wharves,
-)
+from vessels.scope import lock_port_call, require_wharf_in_scope, sees_all_wharves, visible_wharves
+from vessels.services import suspend_active_handover
 
 from .choices import CrewRole, IdKind, TestKind, TestResult
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
-from .roster_io import Rows, problem, read_upload, to_csv
-from .services import PersonData, TestData, record_tests, resolve_people
 from .stations import parse_day, visible_stations
 
 # --- Refusing a file ----------------------------------------------------------------

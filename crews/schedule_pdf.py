@@ -9,7 +9,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,17 +20,16 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tables import CellStyle
+
+from portguard.pdf import BOLD, FONT, register_fonts
 
 from . import schedule
 from .models import KcsStation
 from .stations import StationPlan
 
-FONT = "DejaVuSans"
-BOLD = "DejaVuSans-Bold"
 PAGE = landscape(A4)
 MARGIN = 10 * mm
 HEADER_SPACE = 22 * mm
@@ -40,13 +39,6 @@ FONT_SIZE = 7
 HEADER_SIZE = 7.5
 LEADING = 1.2  # line height, in font sizes
 X_PADDING, Y_PADDING = 2, 3  # in a cell, left and right, top and bottom
-
-
-@cache
-def register_fonts() -> None:
-    folder = settings.BASE_DIR / "portguard" / "fonts"
-    pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(BOLD, str(folder / "DejaVuSans-Bold.ttf")))
 
 
 def _hour(moment: datetime) -> str:

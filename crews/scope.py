@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from portguard.domain import NotAllowed
-from vessels.services import sees_all_wharves
+from vessels.scope import sees_all_wharves
 
 from .models import KcsStation
 

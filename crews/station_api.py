@@ -10,10 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portguard import tabular
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from portguard.domain import InvalidFile
 
-from . import roster_io, stations
+from . import stations
 from .models import KcsStation
 from .schedule_pdf import schedule_pdf
 
@@ -221,9 +222,9 @@ class StationSchedule(APIView):
         if fmt == "pdf":
             body, content_type = schedule_pdf(station, start, days, plan, printed_at=now), "application/pdf"
         elif fmt == "csv":
-            body, content_type = roster_io.to_csv(plan.rows(), stations.SCHEDULE_COLUMNS), "text/csv; charset=utf-8"
+            body, content_type = tabular.to_csv(plan.rows(), stations.SCHEDULE_COLUMNS), "text/csv; charset=utf-8"
         else:
-            body = roster_io.to_xlsx(plan.rows(), stations.SCHEDULE_COLUMNS, sheet=station.code)
+            body = tabular.to_xlsx(plan.rows(), stations.SCHEDULE_COLUMNS, sheet=station.code)
             content_type = XLSX
         filename = f"schedule-{station.code}-{start.isoformat()}-{days}d.{fmt}"
         response = HttpResponse(body, content_type=content_type)

@@ -20,16 +20,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crews.people import PersonData, parse_id_number, resolve_people
+from crews.results import TestData, record_test, record_tests
 from portguard.collation import vietnamese_key
 from portguard.domain import DomainError, InvalidFile
+from portguard.roles import require_perm
 from vessels.models import Wharf
-from vessels.services import require_perm
 
 from . import schedule
 from .choices import RT_PCR_KINDS, TestResult
 from .models import KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .scope import require_station_in_scope, visible_stations  # noqa: F401 - the station pages read scope here
-from .services import PersonData, TestData, parse_id_number, record_test, record_tests, resolve_people
 
 # How far before a schedule's period a positive is still looked for (rule R2: blocked
 # from duty until a negative RT-PCR after it).
@@ -129,7 +130,7 @@ def parse_day(value: str) -> date | None:
 
 def load_roster_file(user, station: KcsStation, upload: IO[bytes]) -> int:
     """Load a roster from an uploaded CSV or XLSX file; see ``load_roster``."""
-    from .roster_io import read_upload
+    from portguard.tabular import read_upload
 
     _require_roster_writer(user, station)
     table = read_upload(upload, ROSTER_COLUMNS, plain_text=("id_number", "full_name"))

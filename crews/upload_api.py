@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from portguard.domain import InvalidFile
-from vessels.services import visible_port_calls
+from vessels.scope import visible_port_calls
 
 from . import imports
 

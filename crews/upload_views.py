@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from portguard.domain import DomainError, InvalidFile
-from vessels.views import call_or_404, page, render_call
+from portguard.pages import page
+from vessels.views import call_or_404, render_call
 
 from . import imports
 

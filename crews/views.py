@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from portguard.domain import DomainError, InvalidFile
-from vessels.views import page
+from portguard.pages import page
 
 from . import corrections, schedule, stations
 from .choices import TestResult

@@ -8,6 +8,7 @@ words that are otherwise the same, in the order ngang, huyền, hỏi, ngã, s�
 (as in CLDR's Vietnamese collation).
 """
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -33,3 +34,11 @@ def vietnamese_key(text: str) -> tuple[tuple[tuple[str, int], ...], tuple[int, .
             letters.append(("d", 4) if char == "đ" else (char, 0))
             tones.append(0)
     return tuple(letters), tuple(tones), text
+
+
+def fold_place(text: str) -> str:
+    """``"TP. Hải  Dương"`` → ``"tp. hai duong"``: lower case, without diacritics, one
+    space between words. Đ/đ, which Unicode does not decompose, becomes d."""
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text).strip().casefold()

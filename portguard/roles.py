@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from .domain import NotAllowed
+
 INSPECTOR = "inspector"
 SUPERVISOR = "supervisor"
 AUTHORITY = "authority"
@@ -144,3 +146,9 @@ def sync_roles(**_kwargs) -> None:
 def role_of(user) -> str | None:
     names = {g.name for g in user.groups.all()}
     return next((role for role in ROLE_LABELS if role in names), None)
+
+
+def require_perm(user, perm: str, message: str) -> None:
+    """Refuse (``NotAllowed``, 403) a user whose role does not hold ``perm``."""
+    if not (user.is_authenticated and user.has_perm(perm)):
+        raise NotAllowed(message)

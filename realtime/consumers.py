@@ -11,7 +11,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
-from vessels.services import sees_all_wharves, visible_wharves
+from vessels.scope import sees_all_wharves, visible_wharves
 
 from .broadcast import PROVINCE_GROUP, wharf_group
 from .db import socket_read

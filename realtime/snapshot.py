@@ -10,10 +10,11 @@ from django.utils import timezone
 from crews import schedule
 from crews.models import KcsStation
 from crews.stations import needs_attention
+from vessels.alerts import POSITIVE_ALERTS
 from vessels.events import positive_alert_payload
 from vessels.models import Alert, PortCall, Wharf
-from vessels.response import POSITIVE_ALERTS
-from vessels.services import call_summary, clearance_for, visible_port_calls, visible_wharves
+from vessels.scope import visible_port_calls, visible_wharves
+from vessels.status import call_summary, clearance_for
 
 
 def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group, User
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import Person
-from crews.services import PersonData, TestData, record_test
+from crews.people import PersonData
+from crews.results import TestData, record_test
 from portguard import roles
 from vessels.choices import Locality, WharfKind
 from vessels.models import PortCall, Wharf

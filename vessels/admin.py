@@ -3,8 +3,9 @@ from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 
 from crews.models import CrewMember, ScreeningTest
+from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area, delete_epidemic_area
+from vessels.status import clearance_for
 
-from . import response
 from .choices import PortCallStatus
 from .models import (
     Alert,
@@ -18,7 +19,6 @@ from .models import (
     Violation,
     Wharf,
 )
-from .services import clearance_for
 
 admin.site.site_header = "PortGuard"
 admin.site.site_title = "PortGuard"
@@ -169,19 +169,16 @@ class EpidemicAreaAdmin(admin.ModelAdmin):
     fields = ["province", "district", "active_from", "active_to"]
 
     def save_model(self, request, obj, form, change):
-        data = response.AreaData(obj.province, obj.district, obj.active_from, obj.active_to)
-        if change:
-            saved = response.change_epidemic_area(request.user, obj.pk, data)
-        else:
-            saved = response.add_epidemic_area(request.user, data)
+        data = AreaData(obj.province, obj.district, obj.active_from, obj.active_to)
+        saved = change_epidemic_area(request.user, obj.pk, data) if change else add_epidemic_area(request.user, data)
         obj.pk, obj.created_by, obj.created_at = saved.pk, saved.created_by, saved.created_at
 
     def delete_model(self, request, obj):
-        response.delete_epidemic_area(request.user, obj.pk)
+        delete_epidemic_area(request.user, obj.pk)
 
     def delete_queryset(self, request, queryset):
         for area in queryset:
-            response.delete_epidemic_area(request.user, area.pk)
+            delete_epidemic_area(request.user, area.pk)
 
 
 @admin.register(Violation)

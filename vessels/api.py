@@ -7,10 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crews.choices import CrewRole
-from crews.services import PersonData
+from crews.people import PersonData
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
+from vessels.scope import visible_port_calls, visible_wharves
+from vessels.services import VesselData, approve_handover, register_port_call
+from vessels.status import blocking_payload, clearance_of
 
-from . import services
 from .choices import PortCallStatus, VesselKind
 from .clearance import CallClearance
 from .models import PortCall
@@ -50,7 +52,7 @@ class PortCallInSerializer(serializers.Serializer):
     crew = CrewInSerializer(many=True, required=False, default=list)
 
     def validate_wharf(self, value):
-        wharf = services.visible_wharves(self.context["request"].user).filter(code=value.strip().upper()).first()
+        wharf = visible_wharves(self.context["request"].user).filter(code=value.strip().upper()).first()
         if wharf is None:
             raise serializers.ValidationError(_("Unknown wharf."))
         return wharf
@@ -94,7 +96,7 @@ def port_call_json(call: PortCall, clearance: CallClearance) -> dict:
             "negative": clearance.negative_count,
             "blocking": len(clearance.blocking),
         },
-        "blocking": [] if clearance.can_approve else services.blocking_payload(clearance),
+        "blocking": [] if clearance.can_approve else blocking_payload(clearance),
     }
 
 
@@ -192,7 +194,7 @@ class WharfList(APIView):
         summary="Wharves the caller may see",
     )
     def get(self, request):
-        wharves = services.visible_wharves(request.user)
+        wharves = visible_wharves(request.user)
         return Response(WharfSerializer(wharves, many=True).data)
 
 
@@ -212,18 +214,18 @@ class PortCallCreate(APIView):
         form = PortCallInSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        call = services.register_port_call(
+        call = register_port_call(
             request.user,
             wharf=data["wharf"],
-            vessel=services.VesselData(**data["vessel"]),
+            vessel=VesselData(**data["vessel"]),
             arrived_at=data["arrived_at"],
             origin=data["origin"],
             cargo_kind=data["cargo_kind"],
             cargo_tonnes=data["cargo_tonnes"],
             crew=[PersonData(**member) for member in data["crew"]],
         )
-        call = services.visible_port_calls(request.user).get(pk=call.pk)
-        return Response(port_call_json(call, services.clearance_of(call)), status=status.HTTP_201_CREATED)
+        call = visible_port_calls(request.user).get(pk=call.pk)
+        return Response(port_call_json(call, clearance_of(call)), status=status.HTTP_201_CREATED)
 
 
 class PortCallDetail(APIView):
@@ -237,8 +239,8 @@ class PortCallDetail(APIView):
         summary="A port call with its status and each person's screening",
     )
     def get(self, request, pk: int):
-        call = get_object_or_404(services.visible_port_calls(request.user), pk=pk)
-        return Response(port_call_json(call, services.clearance_of(call)))
+        call = get_object_or_404(visible_port_calls(request.user), pk=pk)
+        return Response(port_call_json(call, clearance_of(call)))
 
 
 class HandoverCreate(APIView):
@@ -299,8 +301,8 @@ class HandoverCreate(APIView):
         summary="Approve cargo handover (rule R1)",
     )
     def post(self, request, pk: int):
-        call = get_object_or_404(services.visible_port_calls(request.user), pk=pk)
-        handover = services.approve_handover(request.user, call.pk)
+        call = get_object_or_404(visible_port_calls(request.user), pk=pk)
+        handover = approve_handover(request.user, call.pk)
         evidence = handover.evidence.select_related("person", "test")
         return Response(
             {

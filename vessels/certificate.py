@@ -26,7 +26,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from crews.choices import CrewRole, TestKind, TestResult
-from crews.schedule_pdf import BOLD, FONT, register_fonts
+from portguard.pdf import BOLD, FONT, register_fonts
 
 from .choices import HandoverState
 from .models import Handover, HandoverEvidence

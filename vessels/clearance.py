@@ -7,7 +7,6 @@ covered, whether only RT-PCR clears, and the moment to judge at.
 """
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from crews.choices import RT_PCR_KINDS, Screening, TestKind, TestResult
+from portguard.collation import fold_place
 
 from .choices import HandoverState, PortCallStatus
 
@@ -221,14 +221,6 @@ HOLDS = frozenset({Screening.POSITIVE, Screening.RETEST})
 
 # Words that name the kind of place, not the place: "Tỉnh Hải Dương" is "Hải Dương".
 _PLACE_KINDS = re.compile(r"^(tinh|thanh pho|tp|quan|huyen|thi xa|tx|thi tran)\b\.?\s*")
-
-
-def fold_place(text: str) -> str:
-    """``"TP. Hải  Dương"`` → ``"tp. hai duong"``: lower case, without diacritics, one
-    space between words. Đ/đ, which Unicode does not decompose, becomes d."""
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 def place_name(text: str) -> str:

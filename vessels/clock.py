@@ -34,9 +34,10 @@ from crews.models import KcsStation
 from portguard.lease import hold, release
 from realtime.broadcast import send_event_on_commit
 from realtime.snapshot import overdue_staff
+from vessels.announce import announce_port_calls
+from vessels.status import call_summary, clearance_for
 
 from .models import PortCall
-from .services import announce_port_calls, call_summary, clearance_for
 
 logger = logging.getLogger(__name__)
 

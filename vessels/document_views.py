@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from crews import roster_io
+from portguard import tabular
+from portguard.pages import page
+from vessels.scope import visible_wharves
 
-from . import certificate, reports, services
+from . import certificate, reports
 from .choices import HandoverState, Locality
 from .models import Handover
-from .views import call_or_404, page
+from .views import call_or_404
 
 
 def latest_handover(call) -> Handover | None:
@@ -164,7 +166,7 @@ def bar_chart(title, series, rows: list[reports.ReportRow]) -> dict:
 def report_of(request) -> tuple[ReportForm, reports.DailyReport]:
     if not request.user.has_perm("vessels.view_portcall"):
         raise PermissionDenied
-    form = ReportForm(request.GET or None, services.visible_wharves(request.user))
+    form = ReportForm(request.GET or None, visible_wharves(request.user))
     filters = form.filters()
     return form, reports.daily_report(request.user, filters.pop("day"), **filters)
 
@@ -190,9 +192,9 @@ def daily_report_file(request, fmt: str):
     _form, report = report_of(request)
     rows = reports.report_rows(report)
     if fmt == "csv":
-        body, content_type = roster_io.to_csv(rows, reports.REPORT_COLUMNS), "text/csv; charset=utf-8"
+        body, content_type = tabular.to_csv(rows, reports.REPORT_COLUMNS), "text/csv; charset=utf-8"
     else:
-        body, content_type = roster_io.to_xlsx(rows, reports.REPORT_COLUMNS, sheet=report.day.isoformat()), XLSX
+        body, content_type = tabular.to_xlsx(rows, reports.REPORT_COLUMNS, sheet=report.day.isoformat()), XLSX
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="daily-report-{report.day.isoformat()}.{fmt}"'
     return response

@@ -7,12 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import CrewMember, Person, ScreeningTest
-from crews.services import PersonData, TestData, find_person
+from crews.people import PersonData, find_person
+from crews.results import TestData
 from portguard.domain import DomainError
+from vessels.areas import AreaData, ViolationData
 
 from .choices import VesselKind, ViolationKind, ViolationTarget
 from .models import EpidemicArea, PortCall, Vessel, Violation
-from .response import AreaData, ViolationData
 from .services import VesselData
 
 NOT_TESTED = ""

@@ -21,10 +21,10 @@ from crews import schedule
 from crews.choices import RT_PCR_KINDS, TestKind, TestResult
 from crews.models import HandoverRefusal, KcsStation, ScreeningTest
 from crews.stations import plan_station
+from vessels.scope import visible_wharves
 
 from .choices import Locality
 from .models import Handover, PortCall
-from .services import visible_wharves
 
 # --- Plain rows in ---------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import BoundField
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,19 +19,36 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crews import corrections, roster_io
-from crews import services as crews_services
+from crews import corrections
 from crews.choices import Screening, TestKind, TestResult
+from crews.manifest import add_crew_member, remove_crew_member
+from crews.results import record_tests
+from portguard import tabular
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
-from portguard.roles import ROLE_LABELS, role_of
+from portguard.pages import page
 from realtime.snapshot import dashboard_snapshot
+from vessels.alerts import acknowledge_alert as do_acknowledge_alert
+from vessels.alerts import visible_alerts
+from vessels.areas import (
+    AreaData,
+    add_epidemic_area,
+    change_epidemic_area,
+    record_violation,
+    vessel_history,
+)
+from vessels.areas import delete_epidemic_area as do_delete_epidemic_area
+from vessels.contacts import CONTACT_COLUMNS, confirmed_cases, contact_rows
+from vessels.contacts import recompute_contacts as do_recompute_contacts
+from vessels.quarantine import release_quarantine as do_release_quarantine
+from vessels.scope import sees_all_wharves, visible_port_calls, visible_wharves
+from vessels.services import approve_handover, register_port_call
+from vessels.services import record_departure as do_record_departure
+from vessels.status import blocking_payload, clearance_for, clearance_of
 
-from . import response, services
 from .choices import Locality, PortCallStatus
 from .clearance import CallClearance, PersonScreening
 from .forms import AddPersonForm, ArrivalForm, EndAreaForm, EpidemicAreaForm, ScreeningSheetForm, ViolationForm
 from .models import EpidemicArea, Handover, PortCall, Vessel, normalise_registration
-from .response import AreaData
 
 RAPID_READ_MINUTES = 15  # a rapid antigen kit is read 15 minutes after the sample
 
@@ -49,7 +66,7 @@ class CallRow:
 
     @property
     def blocking(self) -> list[dict[str, str]]:
-        return blocking_rows(services.blocking_payload(self.clearance))
+        return blocking_rows(blocking_payload(self.clearance))
 
 
 @dataclass
@@ -68,14 +85,9 @@ def blocking_rows(payload: list[dict[str, str]]) -> list[dict[str, str]]:
     ]
 
 
-def page(request, template: str, context: dict, status: int = 200):
-    role = role_of(request.user)
-    return render(request, template, {"role_label": ROLE_LABELS.get(role, ""), **context}, status=status)
-
-
 def call_or_404(request, pk: int) -> PortCall:
     """The port call if the user may see it: out of scope and unknown look the same."""
-    return get_object_or_404(services.visible_port_calls(request.user), pk=pk)
+    return get_object_or_404(visible_port_calls(request.user), pk=pk)
 
 
 def safe_next(request, default: str) -> str:
@@ -90,11 +102,9 @@ def safe_next(request, default: str) -> str:
 
 @login_required
 def home(request):
-    wharves = list(services.visible_wharves(request.user))
-    calls = list(
-        services.visible_port_calls(request.user).filter(departed_at__isnull=True).order_by("arrived_at", "pk")
-    )
-    clearances = services.clearance_for(calls)
+    wharves = list(visible_wharves(request.user))
+    calls = list(visible_port_calls(request.user).filter(departed_at__isnull=True).order_by("arrived_at", "pk"))
+    clearances = clearance_for(calls)
     rows_by_wharf: dict[int, list[CallRow]] = {w.pk: [] for w in wharves}
     for call in calls:
         rows_by_wharf.setdefault(call.wharf_id, []).append(CallRow(call, clearances[call.pk]))
@@ -104,21 +114,21 @@ def home(request):
         {
             "wharves": [(wharf, rows_by_wharf[wharf.pk]) for wharf in wharves],
             "call_count": len(calls),
-            "sees_all": services.sees_all_wharves(request.user),
+            "sees_all": sees_all_wharves(request.user),
         },
     )
 
 
 @login_required
 def approvals(request):
-    if not services.sees_all_wharves(request.user):
+    if not sees_all_wharves(request.user):
         raise PermissionDenied
     calls = list(
-        services.visible_port_calls(request.user)
+        visible_port_calls(request.user)
         .filter(departed_at__isnull=True)
         .order_by("wharf__route_order", "wharf__code", "arrived_at", "pk")
     )
-    clearances = services.clearance_for(calls)
+    clearances = clearance_for(calls)
     rows = [CallRow(call, clearances[call.pk]) for call in calls]
     approved = [r for r in rows if r.clearance.status == PortCallStatus.HANDOVER_APPROVED]
     undecided = [r for r in rows if r.clearance.status != PortCallStatus.HANDOVER_APPROVED]
@@ -143,11 +153,11 @@ def approvals(request):
 def register_arrival(request):
     if not request.user.has_perm("vessels.add_portcall"):
         raise PermissionDenied
-    wharves = services.visible_wharves(request.user)
+    wharves = visible_wharves(request.user)
     form = ArrivalForm(request.POST or None, wharves=wharves)
     if request.method == "POST" and form.is_valid():
         try:
-            call = services.register_port_call(request.user, **form.register_kwargs())
+            call = register_port_call(request.user, **form.register_kwargs())
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
@@ -173,7 +183,7 @@ def render_call(
     crew_refused: DomainError | None = None,
     status: int = 200,
 ):
-    clearance = clearance or services.clearance_of(call)
+    clearance = clearance or clearance_of(call)
     user = request.user
     is_open = call.departed_at is None
     handover = (
@@ -230,11 +240,11 @@ def port_call(request, pk: int):
 @require_POST
 def record_results(request, pk: int):
     call = call_or_404(request, pk)
-    clearance = services.clearance_of(call)
+    clearance = clearance_of(call)
     sheet = ScreeningSheetForm(request.POST, people=clearance.people)
     if sheet.is_valid():
         try:
-            tests = crews_services.record_tests(request.user, sheet.entries(call))
+            tests = record_tests(request.user, sheet.entries(call))
         except DomainError as exc:
             sheet.add_domain_error(exc)
             return render_call(request, call, clearance=clearance, sheet=sheet, status=exc.status)
@@ -253,7 +263,7 @@ def add_person(request, pk: int):
     form = AddPersonForm(request.POST)
     if form.is_valid():
         try:
-            member = crews_services.add_crew_member(request.user, call.pk, form.person_data())
+            member = add_crew_member(request.user, call.pk, form.person_data())
         except DomainError as exc:
             form.add_domain_error(exc)
             return render_call(request, call, add_form=form, status=exc.status)
@@ -267,7 +277,7 @@ def add_person(request, pk: int):
 def remove_person(request, pk: int, person_id: int):
     call = call_or_404(request, pk)
     try:
-        member = crews_services.remove_crew_member(request.user, call.pk, person_id)
+        member = remove_crew_member(request.user, call.pk, person_id)
     except DomainError as exc:
         messages.error(request, exc.message)
         return render_call(request, call, status=exc.status)
@@ -280,7 +290,7 @@ def remove_person(request, pk: int, person_id: int):
 def approve(request, pk: int):
     call = call_or_404(request, pk)
     try:
-        services.approve_handover(request.user, call.pk)
+        approve_handover(request.user, call.pk)
     except HandoverBlocked as exc:
         messages.error(request, exc.message)
         return render_call(request, call, blocked=exc.blocking, status=exc.status)
@@ -296,7 +306,7 @@ def approve(request, pk: int):
 def record_departure(request, pk: int):
     call = call_or_404(request, pk)
     try:
-        services.record_departure(request.user, call.pk)
+        do_record_departure(request.user, call.pk)
     except DomainError as exc:
         messages.error(request, exc.message)
         return render_call(request, call, status=exc.status)
@@ -309,7 +319,7 @@ def record_departure(request, pk: int):
 def release_quarantine(request, pk: int):
     call = call_or_404(request, pk)
     try:
-        response.release_quarantine(request.user, call.pk, request.POST.get("reason", ""))
+        do_release_quarantine(request.user, call.pk, request.POST.get("reason", ""))
     except DomainError as exc:
         messages.error(request, exc.message)
         return render_call(request, call, status=exc.status)
@@ -328,10 +338,10 @@ def alerts(request, code: str | None = None):
     user sees, or of one."""
     if not request.user.has_perm("vessels.view_alert"):
         raise PermissionDenied
-    listed = response.visible_alerts(request.user).select_related("closed_by")
+    listed = visible_alerts(request.user).select_related("closed_by")
     wharf = None
     if code is not None:
-        wharf = get_object_or_404(services.visible_wharves(request.user), code=code)
+        wharf = get_object_or_404(visible_wharves(request.user), code=code)
         listed = listed.filter(port_call__wharf=wharf)
     return page(
         request,
@@ -351,9 +361,9 @@ def alerts(request, code: str | None = None):
 @login_required
 @require_POST
 def acknowledge_alert(request, pk: int):
-    alert = get_object_or_404(response.visible_alerts(request.user), pk=pk)
+    alert = get_object_or_404(visible_alerts(request.user), pk=pk)
     try:
-        response.acknowledge_alert(request.user, alert.pk)
+        do_acknowledge_alert(request.user, alert.pk)
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
@@ -374,7 +384,7 @@ def cases(request):
         request,
         "vessels/cases.html",
         {
-            "cases": response.confirmed_cases(request.user),
+            "cases": confirmed_cases(request.user),
             "can_recompute": request.user.has_perm("vessels.add_contact"),
         },
     )
@@ -386,7 +396,7 @@ def recompute_contacts(request, pk: int, person_id: int):
     if not request.user.has_perm("vessels.view_contact"):
         raise PermissionDenied
     try:
-        contacts = response.recompute_contacts(request.user, pk, person_id)
+        contacts = do_recompute_contacts(request.user, pk, person_id)
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
@@ -409,16 +419,16 @@ def contacts_file(request, person_id: int, fmt: str, pk: int | None = None, stat
     KCS staff member's by their station."""
     if not request.user.has_perm("vessels.view_contact"):
         raise PermissionDenied
-    found = response.confirmed_cases(request.user, port_call_id=pk, person_id=person_id, station_code=station)
+    found = confirmed_cases(request.user, port_call_id=pk, person_id=person_id, station_code=station)
     if not found:
         raise Http404
     (case,) = found
-    rows = response.contact_rows(case)
+    rows = contact_rows(case)
     name = f"contacts-{case.where}-{case.person.id_number}"
     if fmt == "csv":
-        body, content_type = roster_io.to_csv(rows, response.CONTACT_COLUMNS), "text/csv; charset=utf-8"
+        body, content_type = tabular.to_csv(rows, CONTACT_COLUMNS), "text/csv; charset=utf-8"
     else:
-        body = roster_io.to_xlsx(rows, response.CONTACT_COLUMNS, sheet=case.where)
+        body = tabular.to_xlsx(rows, CONTACT_COLUMNS, sheet=case.where)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     reply = HttpResponse(body, content_type=content_type)
     reply["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
@@ -439,7 +449,7 @@ def epidemic_areas(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                area = response.add_epidemic_area(request.user, form.area_data())
+                area = add_epidemic_area(request.user, form.area_data())
             except DomainError as exc:
                 form.add_domain_error(exc)
             else:
@@ -472,7 +482,7 @@ def end_epidemic_area(request, pk: int):
         return redirect("epidemic-areas")
     try:
         data = AreaData(area.province, area.district, area.active_from, form.cleaned_data["active_to"])
-        response.change_epidemic_area(request.user, area.pk, data)
+        change_epidemic_area(request.user, area.pk, data)
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
@@ -487,7 +497,7 @@ def end_epidemic_area(request, pk: int):
 def delete_epidemic_area(request, pk: int):
     area = get_object_or_404(EpidemicArea, pk=pk)
     try:
-        response.delete_epidemic_area(request.user, area.pk)
+        do_delete_epidemic_area(request.user, area.pk)
     except NotAllowed as exc:
         raise PermissionDenied(exc.message) from exc
     messages.success(request, _("%(area)s taken off the list.") % {"area": area})
@@ -506,7 +516,7 @@ def vessel(request, registration: str):
     if request.user.has_perm("vessels.add_violation"):
         form = ViolationForm(
             request.POST or None,
-            wharves=services.visible_wharves(request.user),
+            wharves=visible_wharves(request.user),
             initial={"wharf": request.GET.get("wharf")},
         )
     if request.method == "POST":
@@ -514,7 +524,7 @@ def vessel(request, registration: str):
             raise PermissionDenied
         if form.is_valid():
             try:
-                response.record_violation(request.user, form.violation_data(boat))
+                record_violation(request.user, form.violation_data(boat))
             except NotAllowed as exc:
                 raise PermissionDenied(exc.message) from exc
             except DomainError as exc:
@@ -525,7 +535,7 @@ def vessel(request, registration: str):
     return page(
         request,
         "vessels/vessel.html",
-        {"history": response.vessel_history(request.user, boat), "form": form},
+        {"history": vessel_history(request.user, boat), "form": form},
         status=400 if form is not None and form.errors else 200,
     )
 
@@ -592,7 +602,7 @@ def live_config(socket_path: str) -> dict[str, Any]:
 
 @login_required
 def wharf_dashboard(request, code: str):
-    wharf = get_object_or_404(services.visible_wharves(request.user), code=code)
+    wharf = get_object_or_404(visible_wharves(request.user), code=code)
     snapshot = dashboard_snapshot(request.user, wharf)
     return page(
         request,
@@ -608,7 +618,7 @@ def wharf_dashboard(request, code: str):
 
 @login_required
 def province_dashboard(request):
-    if not services.sees_all_wharves(request.user):
+    if not sees_all_wharves(request.user):
         raise PermissionDenied
     snapshot = dashboard_snapshot(request.user)
     calls_by_wharf: dict[str, list[dict[str, Any]]] = {w["code"]: [] for w in snapshot["wharves"]}

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from portguard.demo.data import EPIDEMIC_AREAS, USERS, VESSELS, WHARVES
 from portguard.demo.report import DemoUserResult, SeedReport
+from vessels.areas import AreaData, add_epidemic_area
 from vessels.models import EpidemicArea, Vessel, Wharf
-from vessels.response import AreaData, add_epidemic_area
 
 
 def seed_wharves(report: SeedReport) -> dict[str, tuple[Wharf, bool]]:

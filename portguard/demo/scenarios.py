@@ -9,13 +9,14 @@ from django.core.management import CommandError
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import Person
-from crews.services import PersonData, TestData, record_tests
+from crews.people import PersonData
+from crews.results import TestData, record_tests
 from portguard.demo.data import RESULT_DELAY, VESSELS, DemoPerson, kit_lot
 from portguard.demo.report import SeedReport
 from portguard.domain import DomainError
+from vessels.areas import ViolationData, record_violation
 from vessels.choices import ViolationKind, ViolationTarget
 from vessels.models import Vessel, Wharf
-from vessels.response import ViolationData, record_violation
 from vessels.services import VesselData, approve_handover, record_departure, register_port_call
 
 

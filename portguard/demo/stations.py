@@ -10,7 +10,8 @@ from django.utils import timezone
 from crews import schedule
 from crews.choices import TestKind, TestResult
 from crews.models import KcsStation, Person, RosterEntry
-from crews.services import PersonData, TestData, resolve_people
+from crews.people import PersonData, resolve_people
+from crews.results import TestData
 from crews.stations import (
     RosterLine,
     create_station,

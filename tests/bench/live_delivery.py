@@ -103,7 +103,7 @@ def _scene():
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from crews.services import PersonData
+    from crews.people import PersonData
     from vessels.models import Wharf
     from vessels.services import VesselData, register_port_call
 

@@ -41,7 +41,7 @@ def _station(code: str, staff: int, id_prefix: str, wharf, user):
     from django.utils import timezone
 
     from crews.models import Person
-    from crews.services import TestData
+    from crews.results import TestData
     from crews.stations import RosterLine, create_station, load_roster, record_staff_tests, station_schedule
 
     station = create_station(code=code, name=f"Trạm KCS Điền Công {code[-2:]}", wharf=wharf, supervisors=[user])
@@ -137,7 +137,7 @@ def _bare_pdf(weeks):
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.platypus import SimpleDocTemplate, Table, TableStyle
 
-    from crews.schedule_pdf import FONT, register_fonts
+    from portguard.pdf import FONT, register_fonts
 
     register_fonts()
     style = TableStyle([("FONT", (0, 0), (-1, -1), FONT, 7)])

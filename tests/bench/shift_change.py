@@ -202,7 +202,7 @@ def _check_database(call_ids: list[int], acknowledged: dict[str, set[int]]) -> d
     from crews.models import CrewMember, ScreeningTest
     from vessels.choices import HandoverState
     from vessels.models import Handover, HandoverEvidence, PortCall, QuarantineRelease
-    from vessels.services import clearance_for, flagged_origins, validity
+    from vessels.status import clearance_for, flagged_origins, validity
 
     calls = {c.pk: c for c in PortCall.objects.filter(pk__in=call_ids)}
     crew = defaultdict(list)
@@ -675,7 +675,7 @@ def _stale(board: Dashboard, truth: dict[int, tuple]) -> list[tuple[int, str]]:
 def _truth(wharves: Iterable[str] | None) -> dict[int, tuple]:
     """What a fresh snapshot would show: open calls of these wharves (None: all)."""
     from vessels.models import PortCall
-    from vessels.services import call_summary, clearance_for
+    from vessels.status import call_summary, clearance_for
 
     calls = PortCall.objects.filter(departed_at__isnull=True).select_related("vessel", "wharf")
     if wharves is not None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
-from crews.services import TestData, record_tests
+from crews.results import TestData, record_tests
 from tests.browser.test_live_dashboard import log_in, open_live
 from tests.conftest import people_of
 from tests.realtime.servers import Daphne, PrivateRedis

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
-from crews.services import TestData, record_tests
+from crews.results import TestData, record_tests
 from tests.conftest import people_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -97,7 +97,7 @@ def post_json(base_url: str, path: str, user, body: dict) -> dict:
 def test_a_vessel_from_an_epidemic_area_registered_while_the_dashboard_is_open_shows_its_flag(
     cam_pha, inspector, health, daphne, open_phone
 ):
-    from vessels.response import AreaData, add_epidemic_area
+    from vessels.areas import AreaData, add_epidemic_area
 
     add_epidemic_area(health, AreaData("Bắc Giang", active_from=timezone.localdate() - timedelta(days=3)))
     dashboard = open_phone(daphne.http)

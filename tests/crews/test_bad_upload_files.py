@@ -23,8 +23,8 @@ from openpyxl import Workbook, load_workbook
 
 from crews.imports import CREW_REQUIRED, LAB_REQUIRED
 from crews.models import CrewMember, Person, RosterEntry, ScreeningTest, StaffMember
-from crews.roster_io import read_upload, to_csv, to_xlsx
 from crews.stations import ROSTER_COLUMNS, RosterLine, load_roster
+from portguard.tabular import read_upload, to_csv, to_xlsx
 from tests.conftest import ARRIVAL, people_of
 from tests.vessels.test_api import client_for
 
@@ -345,7 +345,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes_before_the_workbook_is_op
     def never(*args, **kwargs):
         raise AssertionError("the workbook was opened")
 
-    monkeypatch.setattr("crews.roster_io.load_workbook", never)
+    monkeypatch.setattr("portguard.tabular.load_workbook", never)
     body = refused(upload.post("bomb.xlsx", bomb), upload)
     assert body["message"] == "This XLSX file unpacks to more than 20 MB: it is not an ordinary spreadsheet."
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from crews.choices import TestKind, TestResult
 from crews.corrections import correct_test
 from crews.models import ScreeningTest
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import record_staff_test
 from portguard import roles
 from portguard.domain import DomainError, NotAllowed

@@ -15,14 +15,14 @@ from django.utils import translation
 from crews.choices import TestKind, TestResult
 from crews.imports import LAB_COLUMNS, load_lab_results, parse_sample_time
 from crews.models import CrewMember, Person, ScreeningTest
-from crews.services import TestData, record_tests
+from crews.results import TestData, record_tests
 from portguard.domain import InvalidFile, NotAllowed
 from tests.conftest import ARRIVAL, VN, people_of
 from tests.crews.conftest import csv_file, staff_id, xlsx_file
 from tests.vessels.test_api import client_for
 from vessels.choices import PortCallStatus
 from vessels.models import Alert, PortCall
-from vessels.services import clearance_of
+from vessels.status import clearance_of
 
 HEADER = "id_number,kind,sampled_at,result,pool_id,lab\n"
 NOW = ARRIVAL + timedelta(hours=6)

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 import time_machine
 
 from crews import schedule
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import load_roster, needs_attention, record_staff_tests, station_schedule
 from portguard import demo
 from tests.conftest import VN

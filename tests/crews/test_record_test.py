@@ -8,7 +8,8 @@ import time_machine
 
 from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
-from crews.services import TestData, parse_id_number, record_test, record_tests
+from crews.people import parse_id_number
+from crews.results import TestData, record_test, record_tests
 from portguard.domain import DomainError, NotAllowed
 from tests.conftest import ARRIVAL, people_of
 

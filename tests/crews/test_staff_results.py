@@ -14,15 +14,15 @@ from django.utils import translation
 from crews import schedule
 from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
-from crews.services import TestData, record_test
+from crews.results import TestData, record_test
 from crews.stations import station_schedule
 from tests.conftest import VN, people_of
 from tests.crews.conftest import START, staff_id
 from tests.vessels.test_api import client_for
 from vessels.choices import ContactReason, PortCallStatus
+from vessels.contacts import confirmed_cases
 from vessels.models import Alert, Contact
-from vessels.response import confirmed_cases
-from vessels.services import clearance_of
+from vessels.status import clearance_of
 
 # Wednesday of the roster's week, after the morning shift (S1 06–14): staff 0 and 3
 # work S1, staff 1 S2, staff 2 S3 (tests/crews/conftest.py).

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crews.models import Person, RosterEntry, ScreeningTest
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import (
     RosterLine,
     create_station,

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from crews import schedule
 from crews.models import Person, RosterEntry
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import needs_attention, record_staff_tests
 from tests.conftest import VN
 from tests.crews.conftest import START, csv_file, staff_id, staff_name

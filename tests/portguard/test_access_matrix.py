@@ -31,15 +31,15 @@ from openpyxl import load_workbook
 
 from crews.choices import TestKind, TestResult
 from crews.models import Person
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_test
 from portguard import roles
 from realtime.routing import websocket_urlpatterns
 from tests.conftest import ARRIVAL, make_user, people_of
 from tests.crews.conftest import roster_lines
 from tests.realtime.test_dashboard_sockets import close_code, connect, receive_json, token_header
+from vessels.areas import AreaData, add_epidemic_area
 from vessels.certificate import certificate_token
-from vessels.response import AreaData, add_epidemic_area
 from vessels.services import approve_handover
 
 NOW = ARRIVAL + timedelta(hours=3)

@@ -15,7 +15,7 @@ from portguard.domain import HandoverBlocked
 from tests.conftest import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
 from vessels.models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
-from vessels.response import release_quarantine
+from vessels.quarantine import release_quarantine
 from vessels.services import approve_handover
 
 # The most queries a changelist may take, whatever the number of rows.

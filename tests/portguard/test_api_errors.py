@@ -43,7 +43,8 @@ def broken(monkeypatch):
     def fail(user):
         raise RuntimeError("a bug no one caught")
 
-    monkeypatch.setattr("vessels.services.visible_wharves", fail)
+    monkeypatch.setattr("vessels.api.visible_wharves", fail)
+    monkeypatch.setattr("vessels.views.visible_wharves", fail)
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,14 @@ test_contacts.py, test_epidemic_areas.py)."""
 from datetime import date
 
 from crews.imports import load_crew_list, load_lab_results
+from crews.manifest import remove_crew_member
 from crews.models import CrewMember, RosterEntry, ScreeningTest
-from crews.services import remove_crew_member
 from crews.stations import create_station, load_roster
 from portguard import roles
 from tests.conftest import make_user, people_of
 from tests.crews.conftest import csv_file, roster_lines
+from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area
 from vessels.models import EpidemicArea, PortCall
-from vessels.response import AreaData, add_epidemic_area, change_epidemic_area
 from vessels.services import record_departure
 
 

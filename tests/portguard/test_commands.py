@@ -26,7 +26,8 @@ from crews.stations import needs_attention, station_schedule
 from portguard import demo, roles
 from vessels.choices import AlertKind, ContactLevel, Locality, PortCallStatus
 from vessels.models import Alert, Contact, EpidemicArea, Handover, PortCall, Vessel, Violation, Wharf
-from vessels.services import clearance_for, visible_wharves
+from vessels.scope import visible_wharves
+from vessels.status import clearance_for
 
 BASE_DIR = Path(settings.BASE_DIR)
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]

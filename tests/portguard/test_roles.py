@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 
 from portguard import roles
 from tests.conftest import make_user
-from vessels.services import visible_port_calls, visible_wharves
+from vessels.scope import visible_port_calls, visible_wharves
 
 
 def perms_of(role):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
-from crews.services import TestData, record_test
+from crews.results import TestData, record_test
 from realtime.broadcast import PROVINCE_GROUP, wharf_group
 from tests.conftest import people_of
 

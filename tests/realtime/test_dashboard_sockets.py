@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from crews.choices import TestKind, TestResult
-from crews.services import TestData, record_test
+from crews.results import TestData, record_test
 from portguard.asgi import application
 from realtime.broadcast import wharf_group
 from realtime.consumers import CLOSE_RESYNC

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
-from crews.services import TestData, record_test
+from crews.results import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
 from tests.conftest import people_of
 from tests.realtime.servers import Daphne, PrivateRedis, running

@@ -89,7 +89,7 @@ def test_each_wharf_sees_only_its_own_stations_and_the_province_lists_no_staff(
 
 
 def test_staff_who_took_their_tests_are_not_listed(inspector, cam_pha, station_at, kcs_supervisor):
-    from crews.services import TestData
+    from crews.results import TestData
     from crews.stations import record_staff_tests
 
     station = station_at(cam_pha, staff=1)
@@ -171,8 +171,8 @@ def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
     inspector, health, cam_pha, make_call, record, calls, django_assert_max_num_queries
 ):
     from tests.conftest import people_of
+    from vessels.alerts import acknowledge_alert
     from vessels.models import Alert
-    from vessels.response import acknowledge_alert
 
     made = [make_call(crew=2) for _ in range(calls)]
     tests = [record(call, people_of(call)[1], result="positive") for call in made]

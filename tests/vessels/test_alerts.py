@@ -7,12 +7,14 @@ import pytest
 from django.urls import reverse
 
 from crews.choices import TestKind, TestResult
-from crews.services import PersonData, add_crew_member
+from crews.manifest import add_crew_member
+from crews.people import PersonData
 from portguard.domain import DomainError, NotAllowed
 from tests.conftest import ARRIVAL, people_of
-from vessels import response
+from vessels.alerts import acknowledge_alert
 from vessels.choices import AlertKind
 from vessels.models import Alert
+from vessels.quarantine import release_quarantine
 from vessels.services import approve_handover
 
 HOUR = timedelta(hours=1)
@@ -87,7 +89,7 @@ def test_a_call_quarantined_again_after_its_release_raises_a_new_quarantine_aler
     call = make_call(crew=2)
     first, second = people_of(call)
     confirm(record, call, first, health, now=ARRIVAL + 3 * HOUR)
-    response.release_quarantine(health, call.pk, "F0 đã chuyển viện", now=ARRIVAL + 4 * HOUR)
+    release_quarantine(health, call.pk, "F0 đã chuyển viện", now=ARRIVAL + 4 * HOUR)
     confirm(record, call, second, health, at=ARRIVAL + 5 * HOUR)
     assert Alert.objects.filter(kind=AlertKind.QUARANTINE).count() == 2
 
@@ -142,16 +144,16 @@ def test_the_wharf_the_authority_and_health_acknowledge_an_alert(
 ):
     user = request.getfixturevalue(who)
     with django_capture_on_commit_callbacks(execute=True):
-        acknowledged = response.acknowledge_alert(user, alert.pk, now=ARRIVAL + 3 * HOUR)
+        acknowledged = acknowledge_alert(user, alert.pk, now=ARRIVAL + 3 * HOUR)
     assert (acknowledged.acknowledged_by, acknowledged.acknowledged_at) == (user, ARRIVAL + 3 * HOUR)
     (event,) = of_type(broadcasts, "alert.acknowledged")
     assert (event["alert"], event["acknowledged_by"]) == (alert.pk, user.username)
 
 
 def test_an_alert_is_acknowledged_once(alert, inspector, health):
-    response.acknowledge_alert(inspector, alert.pk)
+    acknowledge_alert(inspector, alert.pk)
     with pytest.raises(DomainError) as refused:
-        response.acknowledge_alert(health, alert.pk)
+        acknowledge_alert(health, alert.pk)
     assert refused.value.code == "already_acknowledged"
     alert.refresh_from_db()
     assert alert.acknowledged_by == inspector
@@ -160,7 +162,7 @@ def test_an_alert_is_acknowledged_once(alert, inspector, health):
 @pytest.mark.parametrize("who", ["outsider", "supervisor"])
 def test_an_inspector_of_another_wharf_or_a_supervisor_cannot_acknowledge(alert, who, request):
     with pytest.raises(NotAllowed):
-        response.acknowledge_alert(request.getfixturevalue(who), alert.pk)
+        acknowledge_alert(request.getfixturevalue(who), alert.pk)
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
 
@@ -230,7 +232,7 @@ def test_alerts_page_runs_a_fixed_number_of_queries(
         first, second = people_of(call)
         record(call, first, result=TestResult.POSITIVE)
         confirm(record, call, second, health)
-    response.acknowledge_alert(inspector, Alert.objects.first().pk)
+    acknowledge_alert(inspector, Alert.objects.first().pk)
     for user in (inspector, health):
         client.force_login(user)
         with django_assert_max_num_queries(ALERTS_PAGE_QUERIES):

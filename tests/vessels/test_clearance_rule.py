@@ -9,7 +9,7 @@ from crews.choices import Screening, TestKind, TestResult
 from crews.corrections import correct_test
 from tests.conftest import ARRIVAL, people_of
 from vessels.choices import PortCallStatus
-from vessels.services import clearance_of
+from vessels.status import clearance_of
 
 
 def status_at(call, when):

@@ -14,10 +14,10 @@ from crews.choices import CrewRole, TestKind, TestResult
 from crews.stations import RosterLine, create_station, load_roster
 from portguard.domain import NotAllowed
 from tests.conftest import ARRIVAL, people_of
-from vessels import response
 from vessels.choices import ContactLevel, ContactReason
+from vessels.contact_rule import OnBoard, OnShift, Stay, contacts_of
+from vessels.contacts import CONTACT_COLUMNS, recompute_contacts
 from vessels.models import Contact
-from vessels.response import OnBoard, OnShift, Stay, contacts_of
 from vessels.services import record_departure
 
 HOUR = timedelta(hours=1)
@@ -131,7 +131,7 @@ def test_recomputing_finds_the_vessel_registered_late_and_replaces_the_list(scen
     a, case = scenario["a"], scenario["case"]
     late = make_call(crew=1, arrived_at=ARRIVAL + 4 * HOUR)
     before = Contact.objects.filter(port_call=a).count()
-    contacts = response.recompute_contacts(health, a.pk, case.pk, now=CONFIRMED_AT + HOUR)
+    contacts = recompute_contacts(health, a.pk, case.pk, now=CONFIRMED_AT + HOUR)
     assert len(contacts) == before + 1
     assert Contact.objects.filter(port_call=a).count() == before + 1
     assert names(late) <= contacts_by_level(a, case)[ContactLevel.F2]
@@ -140,7 +140,7 @@ def test_recomputing_finds_the_vessel_registered_late_and_replaces_the_list(scen
 @pytest.mark.parametrize("who", ["inspector", "authority", "supervisor"])
 def test_only_a_health_officer_recomputes_a_contact_list(scenario, who, request):
     with pytest.raises(NotAllowed):
-        response.recompute_contacts(request.getfixturevalue(who), scenario["a"].pk, scenario["case"].pk)
+        recompute_contacts(request.getfixturevalue(who), scenario["a"].pk, scenario["case"].pk)
 
 
 # --- The rule as a pure function ---------------------------------------------------------
@@ -250,7 +250,7 @@ def test_csv_export_opens_in_excel_with_vietnamese_names(client, scenario, healt
     assert reply["Content-Type"].startswith("text/csv")
     assert reply.content.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to read UTF-8
     frame = pd.read_csv(io.BytesIO(reply.content), dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    assert list(frame.columns) == list(response.CONTACT_COLUMNS)
+    assert list(frame.columns) == list(CONTACT_COLUMNS)
     assert {"Nguyễn Thị Hằng", "Trần Đức Mạnh"} <= set(frame["full_name"])
     assert set(frame["case_full_name"]) == {scenario["case"].full_name}
     assert all(len(n) == 12 and n.startswith("022") for n in frame["id_number"])  # leading zeros kept

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from crews.choices import TestKind, TestResult
 from crews.models import HandoverRefusal, Person
-from crews.services import TestData
+from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_tests
 from portguard.domain import HandoverBlocked
 from tests.conftest import ARRIVAL, VN, people_of

@@ -10,15 +10,16 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crews.choices import Screening, TestKind
+from portguard.collation import fold_place
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from tests.conftest import ARRIVAL, VN, make_user, people_of
 from tests.vessels.flags import shown_flags
-from vessels import response
+from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area, delete_epidemic_area
 from vessels.choices import PortCallStatus
-from vessels.clearance import Area, fold_place, origin_flagged
+from vessels.clearance import Area, origin_flagged
 from vessels.models import EpidemicArea
-from vessels.response import AreaData
-from vessels.services import approve_handover, clearance_of, record_departure
+from vessels.services import approve_handover, record_departure
+from vessels.status import clearance_of
 
 HOUR = timedelta(hours=1)
 DAY = date(2021, 8, 12)  # the day of ARRIVAL, in Vietnam
@@ -30,7 +31,7 @@ def area(province, district="", start=DAY, end=None) -> Area:
 
 @pytest.fixture
 def hai_duong(health) -> EpidemicArea:
-    return response.add_epidemic_area(health, AreaData("Hải Dương", active_from=DAY - timedelta(days=10)))
+    return add_epidemic_area(health, AreaData("Hải Dương", active_from=DAY - timedelta(days=10)))
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_an_area_flags_arrivals_on_the_days_it_is_active(start, end, flagged):
 
 
 def test_the_arrival_day_is_the_day_in_vietnam(make_call, health):
-    response.add_epidemic_area(health, AreaData("Hải Dương", active_from=date(2021, 8, 13)))
+    add_epidemic_area(health, AreaData("Hải Dương", active_from=date(2021, 8, 13)))
     call = make_call(crew=1, arrived_at=datetime(2021, 8, 13, 0, 30, tzinfo=VN))  # still 12/08 in UTC
     call.origin = "Hải Dương"
     call.save(update_fields=["origin"])
@@ -139,9 +140,7 @@ def test_a_call_from_elsewhere_is_still_cleared_by_rapid_tests(make_call, record
 
 
 def test_health_officer_adds_an_area(health):
-    added = response.add_epidemic_area(
-        health, AreaData("  Hải  Dương ", "Chí Linh", date(2021, 7, 1), date(2021, 8, 31))
-    )
+    added = add_epidemic_area(health, AreaData("  Hải  Dương ", "Chí Linh", date(2021, 7, 1), date(2021, 8, 31)))
     assert (added.province, added.district, added.created_by) == ("Hải Dương", "Chí Linh", health)
 
 
@@ -149,11 +148,11 @@ def test_health_officer_adds_an_area(health):
 def test_only_a_health_officer_edits_the_list(hai_duong, who, request):
     user = request.getfixturevalue(who)
     with pytest.raises(NotAllowed):
-        response.add_epidemic_area(user, AreaData("Bắc Giang", active_from=DAY))
+        add_epidemic_area(user, AreaData("Bắc Giang", active_from=DAY))
     with pytest.raises(NotAllowed):
-        response.change_epidemic_area(user, hai_duong.pk, AreaData("Hải Dương", "", DAY, DAY))
+        change_epidemic_area(user, hai_duong.pk, AreaData("Hải Dương", "", DAY, DAY))
     with pytest.raises(NotAllowed):
-        response.delete_epidemic_area(user, hai_duong.pk)
+        delete_epidemic_area(user, hai_duong.pk)
     assert list(EpidemicArea.objects.values_list("province", "active_to")) == [("Hải Dương", None)]
 
 
@@ -167,7 +166,7 @@ def test_only_a_health_officer_edits_the_list(hai_duong, who, request):
 )
 def test_an_area_needs_a_province_and_a_sensible_period(health, data, field):
     with pytest.raises(DomainError) as refused:
-        response.add_epidemic_area(health, data)
+        add_epidemic_area(health, data)
     assert refused.value.field == field
     assert not EpidemicArea.objects.exists()
 
@@ -191,19 +190,19 @@ def test_changing_the_list_announces_each_open_call_whose_flag_turns(
     record_departure(inspector, departed.pk, departed_at=ARRIVAL + HOUR)
     broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        added = response.add_epidemic_area(health, AreaData("Bac Giang", active_from=DAY))
+        added = add_epidemic_area(health, AreaData("Bac Giang", active_from=DAY))
     assert updated(broadcasts) == {from_bac_giang.pk: True}
     assert clearance_of(from_bac_giang).status == PortCallStatus.AWAITING_TESTS
 
     broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response.change_epidemic_area(health, added.pk, AreaData("Bac Giang", "Việt Yên", DAY))
+        change_epidemic_area(health, added.pk, AreaData("Bac Giang", "Việt Yên", DAY))
     assert updated(broadcasts) == {from_bac_giang.pk: False}
 
     broadcasts.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response.change_epidemic_area(health, added.pk, AreaData("Bắc Giang", "", DAY))
-        response.delete_epidemic_area(health, added.pk)
+        change_epidemic_area(health, added.pk, AreaData("Bắc Giang", "", DAY))
+        delete_epidemic_area(health, added.pk)
     assert [e["port_call"]["id"] for e in broadcasts] == [from_bac_giang.pk, from_bac_giang.pk]
     assert not EpidemicArea.objects.exists()
     assert from_hai_phong.pk not in updated(broadcasts)
@@ -324,7 +323,7 @@ AREAS_PAGE_QUERIES = 6
 @pytest.mark.parametrize("count", [1, 12])
 def test_areas_page_runs_a_fixed_number_of_queries(client, health, count, django_assert_max_num_queries):
     for i in range(count):
-        response.add_epidemic_area(health, AreaData(f"Tỉnh {i}", active_from=DAY, active_to=DAY if i % 2 else None))
+        add_epidemic_area(health, AreaData(f"Tỉnh {i}", active_from=DAY, active_to=DAY if i % 2 else None))
     client.force_login(health)
     with django_assert_max_num_queries(AREAS_PAGE_QUERIES):
         page = client.get(reverse("epidemic-areas")).content.decode()
@@ -344,7 +343,7 @@ def test_admin_lists_areas_in_a_fixed_number_of_queries(
     client, django_user_model, health, count, django_assert_max_num_queries
 ):
     for i in range(count):
-        response.add_epidemic_area(health, AreaData(f"Tỉnh {i}", active_from=DAY))
+        add_epidemic_area(health, AreaData(f"Tỉnh {i}", active_from=DAY))
     client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
     with django_assert_max_num_queries(8):
         assert client.get(reverse("admin:vessels_epidemicarea_changelist")).status_code == 200

@@ -6,12 +6,14 @@ import pytest
 import time_machine
 
 from crews.choices import CrewRole, TestKind, TestResult
-from crews.services import PersonData, add_crew_member, remove_crew_member
+from crews.manifest import add_crew_member, remove_crew_member
+from crews.people import PersonData
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from tests.conftest import ARRIVAL, people_of
 from vessels.choices import HandoverState, PortCallStatus
 from vessels.models import Handover
-from vessels.services import approve_handover, clearance_of, record_departure
+from vessels.services import approve_handover, record_departure
+from vessels.status import clearance_of
 
 LATER = ARRIVAL + timedelta(hours=2)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
-from crews.services import TestData, record_test
+from crews.results import TestData, record_test
 from portguard.domain import DomainError
 from tests.conftest import people_of
 from vessels.choices import HandoverState

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import CrewMember, ScreeningTest
-from crews.services import TestData, record_tests
+from crews.results import TestData, record_tests
 from tests.conftest import ARRIVAL, VN, people_of
 from vessels.models import Handover, PortCall
 from vessels.services import approve_handover

@@ -13,11 +13,13 @@ from crews.models import ScreeningTest
 from portguard import roles
 from portguard.domain import DomainError, NotAllowed
 from tests.conftest import ARRIVAL, people_of
-from vessels import response
 from vessels.choices import PortCallStatus
 from vessels.clearance import Validity, screen_person
 from vessels.models import QuarantineRelease
-from vessels.services import clearance_of, record_departure
+from vessels.quarantine import release_quarantine
+from vessels.scope import lock_port_call
+from vessels.services import record_departure
+from vessels.status import clearance_of
 
 HOUR = timedelta(hours=1)
 
@@ -78,7 +80,7 @@ def test_negative_rt_pcr_from_the_health_officer_answers_a_positive_rapid(make_c
 
 
 def test_health_officer_releases_a_quarantine_with_a_reason(quarantined, health):
-    release = response.release_quarantine(
+    release = release_quarantine(
         health, quarantined.pk, "  Ca bệnh đã chuyển viện, tàu đã khử khuẩn  ", now=ARRIVAL + 8 * HOUR
     )
     assert release.released_by == health
@@ -97,7 +99,7 @@ def test_health_officer_releases_a_quarantine_with_a_reason(quarantined, health)
 
 def test_a_release_needs_a_reason(quarantined, health):
     with pytest.raises(DomainError) as refused:
-        response.release_quarantine(health, quarantined.pk, "   ", now=ARRIVAL + 8 * HOUR)
+        release_quarantine(health, quarantined.pk, "   ", now=ARRIVAL + 8 * HOUR)
     assert refused.value.field == "reason"
     assert not QuarantineRelease.objects.exists()
 
@@ -106,7 +108,7 @@ def test_a_release_needs_a_reason(quarantined, health):
 def test_only_a_health_officer_releases_a_quarantine(quarantined, who, request):
     user = request.getfixturevalue(who)
     with pytest.raises(NotAllowed):
-        response.release_quarantine(user, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+        release_quarantine(user, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     assert not QuarantineRelease.objects.exists()
     assert status_at(quarantined, ARRIVAL + 9 * HOUR) == PortCallStatus.QUARANTINED
 
@@ -124,20 +126,20 @@ def test_a_call_not_in_quarantine_cannot_be_released(make_call, record, health):
     call = make_call(crew=1)
     record(call, people_of(call)[0], result=TestResult.POSITIVE)
     with pytest.raises(DomainError) as refused:
-        response.release_quarantine(health, call.pk, "Nhầm", now=ARRIVAL + 3 * HOUR)
+        release_quarantine(health, call.pk, "Nhầm", now=ARRIVAL + 3 * HOUR)
     assert refused.value.code == "not_quarantined"
 
 
 def test_a_release_takes_the_port_calls_lock(quarantined, health, monkeypatch):
     locked = []
-    real_lock = response.lock_port_call
-    monkeypatch.setattr(response, "lock_port_call", lambda pk: locked.append(pk) or real_lock(pk))
-    response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+    real_lock = lock_port_call
+    monkeypatch.setattr("vessels.quarantine.lock_port_call", lambda pk: locked.append(pk) or real_lock(pk))
+    release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     assert locked == [quarantined.pk]
 
 
 def test_positive_rt_pcr_sampled_after_the_release_quarantines_again(quarantined, health, record):
-    response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+    release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     second = people_of(quarantined)[1]
     record(
         quarantined, second, kind=TestKind.RT_PCR, result=TestResult.POSITIVE, sampled_at=ARRIVAL + 9 * HOUR, by=health
@@ -148,7 +150,7 @@ def test_positive_rt_pcr_sampled_after_the_release_quarantines_again(quarantined
 
 
 def test_positive_recorded_after_the_release_quarantines_again_though_sampled_before(quarantined, health, record):
-    response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+    release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     second = people_of(quarantined)[1]
     record(
         quarantined,
@@ -163,7 +165,7 @@ def test_positive_recorded_after_the_release_quarantines_again_though_sampled_be
 
 
 def test_a_released_case_is_cleared_by_a_negative_rt_pcr_sampled_after_the_positive(quarantined, health, record):
-    response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+    release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     captain, *others = people_of(quarantined)
     for person in others:
         record(quarantined, person, kind=TestKind.RT_PCR, sampled_at=ARRIVAL + 9 * HOUR, by=health)
@@ -177,7 +179,7 @@ def test_a_quarantined_vessel_departs_only_once_released(quarantined, health, in
     with pytest.raises(DomainError) as refused:
         record_departure(inspector, quarantined.pk)
     assert refused.value.code == "quarantined"
-    response.release_quarantine(health, quarantined.pk, "Cho phép rời bến về nơi cách ly")
+    release_quarantine(health, quarantined.pk, "Cho phép rời bến về nơi cách ly")
     record_departure(inspector, quarantined.pk)
     quarantined.refresh_from_db()
     assert quarantined.departed_at is not None
@@ -185,7 +187,7 @@ def test_a_quarantined_vessel_departs_only_once_released(quarantined, health, in
 
 def test_a_release_is_announced_after_commit(quarantined, health, broadcasts, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response.release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
+        release_quarantine(health, quarantined.pk, "Hết thời gian cách ly", now=ARRIVAL + 8 * HOUR)
     assert broadcasts == []
     for callback in callbacks:
         callback()
@@ -267,7 +269,7 @@ def test_release_without_a_reason_from_the_page_is_refused(client, quarantined, 
 
 
 def test_admin_shows_releases_read_only(client, django_user_model, quarantined, health, django_assert_max_num_queries):
-    response.release_quarantine(health, quarantined.pk, "Đã cách ly F0", now=ARRIVAL + 8 * HOUR)
+    release_quarantine(health, quarantined.pk, "Đã cách ly F0", now=ARRIVAL + 8 * HOUR)
     client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
     with django_assert_max_num_queries(9):
         page = client.get(reverse("admin:vessels_quarantinerelease_changelist")).content.decode()

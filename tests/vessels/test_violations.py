@@ -12,11 +12,10 @@ from rest_framework.test import APIClient
 from portguard.domain import DomainError, NotAllowed
 from tests.conftest import ARRIVAL, people_of
 from tests.vessels.flags import shown_flags
-from vessels import response
+from vessels.areas import ViolationData, record_violation
 from vessels.choices import ViolationKind, ViolationTarget
 from vessels.models import Vessel, Violation
-from vessels.response import ViolationData
-from vessels.services import clearance_of, repeat_offenders
+from vessels.status import clearance_of, repeat_offenders
 
 HOUR = timedelta(hours=1)
 NOW = ARRIVAL + 2 * HOUR
@@ -38,7 +37,7 @@ def call(make_call):
 
 
 def test_inspector_records_a_violation_against_the_vessel_keeping_its_owner_then(call, inspector):
-    recorded = response.record_violation(
+    recorded = record_violation(
         inspector, violation(call, note="Không khai báo y tế khi cập bến", fine_vnd=2_000_000), now=NOW
     )
     assert (recorded.recorded_by, recorded.wharf, recorded.against) == (inspector, call.wharf, ViolationTarget.VESSEL)
@@ -51,9 +50,9 @@ def test_inspector_records_a_violation_against_the_vessel_keeping_its_owner_then
 def test_a_violation_against_the_owner_needs_a_known_owner(make_call, inspector):
     call = make_call(crew=1)  # the vessel's owner is not on record
     with pytest.raises(DomainError) as refused:
-        response.record_violation(inspector, violation(call, against=ViolationTarget.OWNER), now=NOW)
+        record_violation(inspector, violation(call, against=ViolationTarget.OWNER), now=NOW)
     assert refused.value.field == "owner_name"
-    recorded = response.record_violation(
+    recorded = record_violation(
         inspector, violation(call, against=ViolationTarget.OWNER, owner_name="Trần Văn Chủ"), now=NOW
     )
     assert recorded.owner_name == "Trần Văn Chủ"
@@ -62,11 +61,11 @@ def test_a_violation_against_the_owner_needs_a_known_owner(make_call, inspector)
 def test_a_violation_against_a_person_names_them(call, inspector):
     person = people_of(call)[1]
     with pytest.raises(DomainError) as refused:
-        response.record_violation(inspector, violation(call, against=ViolationTarget.PERSON), now=NOW)
+        record_violation(inspector, violation(call, against=ViolationTarget.PERSON), now=NOW)
     assert refused.value.field == "id_number"
     with pytest.raises(DomainError):
-        response.record_violation(inspector, violation(call, person=person), now=NOW)
-    recorded = response.record_violation(
+        record_violation(inspector, violation(call, person=person), now=NOW)
+    recorded = record_violation(
         inspector,
         violation(call, ViolationKind.LEFT_VESSEL, against=ViolationTarget.PERSON, person=person),
         now=NOW,
@@ -85,7 +84,7 @@ def test_a_violation_against_a_person_names_them(call, inspector):
 )
 def test_a_bad_violation_is_refused_naming_the_field(call, inspector, fields, field):
     with pytest.raises(DomainError) as refused:
-        response.record_violation(inspector, violation(call, **fields), now=NOW)
+        record_violation(inspector, violation(call, **fields), now=NOW)
     assert refused.value.field == field
     assert not Violation.objects.exists()
 
@@ -93,7 +92,7 @@ def test_a_bad_violation_is_refused_naming_the_field(call, inspector, fields, fi
 @pytest.mark.parametrize("who", ["outsider", "authority", "health", "supervisor"])
 def test_only_an_inspector_of_the_wharf_records_a_violation(call, who, request):
     with pytest.raises(NotAllowed):
-        response.record_violation(request.getfixturevalue(who), violation(call), now=NOW)
+        record_violation(request.getfixturevalue(who), violation(call), now=NOW)
     assert not Violation.objects.exists()
 
 
@@ -101,9 +100,9 @@ def test_only_an_inspector_of_the_wharf_records_a_violation(call, who, request):
 
 
 def test_two_violations_in_30_days_make_the_vessel_a_repeat_offender(call, inspector):
-    response.record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=20)), now=NOW)
+    record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=20)), now=NOW)
     assert not clearance_of(call, now=NOW).repeat_offender
-    response.record_violation(inspector, violation(call, ViolationKind.REFUSED_TEST), now=NOW)
+    record_violation(inspector, violation(call, ViolationKind.REFUSED_TEST), now=NOW)
     clearance = clearance_of(call, now=NOW)
     assert clearance.repeat_vessel and clearance.repeat_offender
     # Thirty days after the first, only one is left in the window.
@@ -111,15 +110,15 @@ def test_two_violations_in_30_days_make_the_vessel_a_repeat_offender(call, inspe
 
 
 def test_violations_31_days_apart_do_not_make_a_repeat_offender(call, inspector):
-    response.record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=31)), now=NOW)
-    response.record_violation(inspector, violation(call), now=NOW)
+    record_violation(inspector, violation(call, at=ARRIVAL - timedelta(days=31)), now=NOW)
+    record_violation(inspector, violation(call), now=NOW)
     assert not clearance_of(call, now=NOW).repeat_offender
 
 
 def test_a_person_with_two_violations_on_any_vessels_is_a_repeat_offender(call, make_call, inspector):
     person = people_of(call)[2]
     earlier = make_call(crew=1, arrived_at=ARRIVAL - timedelta(days=40))
-    response.record_violation(
+    record_violation(
         inspector,
         ViolationData(
             vessel=earlier.vessel,
@@ -131,7 +130,7 @@ def test_a_person_with_two_violations_on_any_vessels_is_a_repeat_offender(call, 
         ),
         now=NOW,
     )
-    response.record_violation(
+    record_violation(
         inspector, violation(call, ViolationKind.LEFT_VESSEL, against=ViolationTarget.PERSON, person=person), now=NOW
     )
     clearance = clearance_of(call, now=NOW)
@@ -142,7 +141,7 @@ def test_a_person_with_two_violations_on_any_vessels_is_a_repeat_offender(call, 
 
 def test_repeat_offenders_are_found_in_one_query(call, make_call, inspector, django_assert_num_queries):
     for _ in range(2):
-        response.record_violation(inspector, violation(call), now=NOW)
+        record_violation(inspector, violation(call), now=NOW)
     others = [make_call(crew=1) for _ in range(5)]
     people = {p.pk for c in [call, *others] for p in people_of(c)}
     with django_assert_num_queries(1):
@@ -154,8 +153,8 @@ def test_recording_a_violation_announces_the_vessels_open_call(
     call, inspector, broadcasts, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response.record_violation(inspector, violation(call), now=NOW)
-        response.record_violation(inspector, violation(call), now=NOW)
+        record_violation(inspector, violation(call), now=NOW)
+        record_violation(inspector, violation(call), now=NOW)
     assert [(e["type"], e["port_call"]["id"]) for e in broadcasts] == [("port_call.updated", call.pk)] * 2
     assert [e["port_call"]["repeat_offender"] for e in broadcasts] == [False, True]
 
@@ -167,9 +166,7 @@ def test_recording_a_violation_announces_the_vessels_open_call(
 def repeat(call, inspector):
     person = people_of(call)[1]
     for kind in (ViolationKind.NO_DECLARATION, ViolationKind.REFUSED_TEST):
-        response.record_violation(
-            inspector, violation(call, kind, against=ViolationTarget.PERSON, person=person), now=NOW
-        )
+        record_violation(inspector, violation(call, kind, against=ViolationTarget.PERSON, person=person), now=NOW)
     return call
 
 
@@ -284,7 +281,7 @@ def test_vessel_and_port_call_pages_run_a_fixed_number_of_queries(
     people = people_of(call)
     for i in range(count):
         person = people[i % len(people)]
-        response.record_violation(
+        record_violation(
             inspector,
             violation(call, against=ViolationTarget.PERSON, person=person, at=ARRIVAL + i * timedelta(minutes=1)),
             now=NOW,
@@ -303,7 +300,7 @@ def test_admin_shows_violations_read_only_in_a_fixed_number_of_queries(
     client, django_user_model, call, inspector, count, django_assert_max_num_queries
 ):
     for _ in range(count):
-        response.record_violation(inspector, violation(call), now=NOW)
+        record_violation(inspector, violation(call), now=NOW)
     client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
     with django_assert_max_num_queries(9):
         assert client.get(reverse("admin:vessels_violation_changelist")).status_code == 200

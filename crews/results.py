@@ -1,160 +1,31 @@
-"""People, crew manifests and tests: the writes every entry point goes through."""
+"""Recording test results (the screening sheet, the API, a lab's file, a station's
+staff): where each was taken, who may record it, and what follows (rule R2)."""
 
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
+from portguard.roles import require_perm
 from realtime.broadcast import send_events_on_commit
+from vessels.alerts import respond_to_results, respond_to_staff_results
+from vessels.announce import announce_port_call, bump_versions
 from vessels.choices import PortCallStatus
 from vessels.clearance import HOLDS
 from vessels.events import positive_alert_payload, test_payload
 from vessels.models import PortCall
-from vessels.response import respond_to_results, respond_to_staff_results
-from vessels.services import (
-    announce_port_call,
-    bump_versions,
-    call_summary,
-    check_sample_time,
-    clearance_for,
-    clearance_of,
-    lock_port_call,
-    require_perm,
-    require_wharf_in_scope,
-    sees_all_wharves,
-    suspend_active_handover,
-    visible_wharves,
-)
+from vessels.scope import lock_port_call, lock_port_calls, require_calls_in_scope, sees_all_wharves
+from vessels.services import suspend_active_handover
+from vessels.status import call_summary, check_sample_time, clearance_for
 
-from .choices import CrewRole, Screening, TestKind, TestResult
-from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
+from .choices import TestKind, TestResult
+from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember
 from .scope import station_in_scope, visible_stations
-
-
-@dataclass
-class PersonData:
-    id_number: str
-    full_name: str = ""
-    date_of_birth: date | None = None
-    role: str = CrewRole.CREW
-    id_kind: str = ""
-    phone: str = ""
-    nationality: str = ""
-
-
-def parse_id_number(value: str, id_kind: str = "", field: str = "id_number") -> tuple[str, str]:
-    """Normalise an ID number and tell its document kind, or refuse a malformed one."""
-    number = normalise_id_number(value)
-    kind = id_kind_of(number)
-    if kind is None:
-        raise DomainError(
-            _("%(value)s is not a 12-digit CCCD, a 9-digit CMND or a passport number.") % {"value": value},
-            field=field,
-        )
-    if id_kind and id_kind != kind:
-        raise DomainError(_("This number does not fit the document kind given."), field=field)
-    return number, kind
-
-
-def resolve_people(rows: Sequence[PersonData], field: str = "crew") -> list[Person]:
-    """Find each row's person by document, creating the missing ones; in two queries."""
-    keys = []
-    for index, row in enumerate(rows):
-        number, kind = parse_id_number(row.id_number, row.id_kind, field=f"{field}[{index}].id_number")
-        if (kind, number) in keys:
-            raise DomainError(_("This person is listed twice."), field=f"{field}[{index}].id_number")
-        keys.append((kind, number))
-    existing = {(p.id_kind, p.id_number): p for p in Person.objects.filter(id_number__in=[n for _k, n in keys])}
-    missing = []
-    for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
-        if key in existing:
-            continue
-        if not row.full_name.strip():
-            raise DomainError(_("A new person needs a full name."), field=f"{field}[{index}].full_name")
-        person = Person(
-            id_kind=key[0],
-            id_number=key[1],
-            full_name=row.full_name.strip(),
-            date_of_birth=row.date_of_birth,
-            phone=row.phone,
-            **({"nationality": row.nationality} if row.nationality else {}),
-        )
-        existing[key] = person
-        missing.append(person)
-    if missing:
-        Person.objects.bulk_create(missing)  # PostgreSQL and SQLite both return the new ids
-    return [existing[key] for key in keys]
-
-
-def find_person(id_number: str, field: str = "id_number") -> Person:
-    number, kind = parse_id_number(id_number, field=field)
-    try:
-        return Person.objects.get(id_kind=kind, id_number=number)
-    except Person.DoesNotExist:
-        raise DomainError(_("Nobody with ID number %(n)s is registered.") % {"n": number}, field=field) from None
-
-
-# --- Manifest ------------------------------------------------------------------------
-
-
-def add_crew_member(user, port_call_id: int, data: PersonData) -> CrewMember:
-    """Put a person on a port call's manifest. They block handover until tested; a
-    handover already approved is suspended, since it did not cover them."""
-    require_perm(user, "crews.add_crewmember", _("You may not change crew manifests."))
-    if data.role not in CrewRole.values:
-        raise DomainError(_("Unknown role."), field="role")
-    with transaction.atomic():
-        call = lock_port_call(port_call_id)
-        require_wharf_in_scope(user, call.wharf)
-        _refuse_if_departed(call)
-        (person,) = resolve_people([data], field="crew")
-        if call.crew.filter(person=person, removed_at__isnull=True).exists():
-            raise DomainError(_("This person is already on the manifest."), field="id_number")
-        member = CrewMember.objects.create(port_call=call, person=person, role=data.role, added_by=user)
-        suspend_active_handover(
-            call, _("%(name)s was added to the crew after approval.") % {"name": person.full_name}, timezone.now()
-        )
-        announce_port_call(call)
-    return member
-
-
-def remove_crew_member(user, port_call_id: int, person_id: int) -> CrewMember:
-    """Take a person off the manifest. Refused while their latest result is positive."""
-    require_perm(user, "crews.change_crewmember", _("You may not change crew manifests."))
-    with transaction.atomic():
-        call = lock_port_call(port_call_id)
-        require_wharf_in_scope(user, call.wharf)
-        _refuse_if_departed(call)
-        clearance = clearance_of(call)
-        screening = next((p for p in clearance.people if p.member.person_id == person_id), None)
-        if screening is None:
-            raise DomainError(_("This person is not on the manifest."), field="person", code="not_found")
-        if screening.state == Screening.POSITIVE:
-            raise DomainError(
-                _("%(name)s tested positive and cannot be removed from the manifest.")
-                % {"name": screening.member.person.full_name},
-                field="person",
-                code="positive_on_board",
-            )
-        member = screening.member
-        member.removed_at = timezone.now()
-        member.removed_by = user
-        member.save(update_fields=["removed_at", "removed_by"])
-        announce_port_call(call)
-    return member
-
-
-def _refuse_if_departed(call: PortCall) -> None:
-    if call.departed_at is not None:
-        raise DomainError(_("The vessel has departed."), code="departed")
-
-
-# --- Tests ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -248,8 +119,8 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
     entries = [_placed(user, entry) for entry in entries]
     call_ids = sorted({e.port_call.pk for e in entries if e.port_call is not None})
     with transaction.atomic():
-        calls = _lock_port_calls(call_ids)
-        _require_calls_in_scope(user, calls.values())
+        calls = lock_port_calls(call_ids)
+        require_calls_in_scope(user, calls.values())
         stations = _require_stations_in_scope(user, {e.station.pk for e in entries if e.port_call is None})
         _check_on_manifest(entries, calls)
         tests = [
@@ -329,34 +200,6 @@ def _settle_staff(stations: dict[int, KcsStation], tests: list[ScreeningTest], n
     send_events_on_commit(events)
 
 
-def _lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
-    """Take several port calls' locks in one query, in id order; ``lock_port_call`` for
-    many. Call inside ``transaction.atomic()``."""
-    if not call_ids:
-        return {}
-    calls = {
-        call.pk: call
-        for call in PortCall.objects.select_for_update()
-        .select_related("vessel", "wharf")
-        .filter(pk__in=call_ids)
-        .order_by("pk")
-    }
-    if len(calls) != len(set(call_ids)):
-        raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
-    return calls
-
-
-def _require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
-    """``require_wharf_in_scope`` for many calls, in one query at most."""
-    calls = list(calls)
-    if not calls or sees_all_wharves(user):
-        return
-    assigned = set(visible_wharves(user).values_list("pk", flat=True))
-    for call in calls:
-        if call.wharf_id not in assigned:
-            raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": call.wharf.code}, field="wharf")
-
-
 def open_port_call_of(person: Person, sampled_at: datetime) -> PortCall | None:
     """The open port call a person is on at ``sampled_at``, for results sent without one."""
     member = (
@@ -375,6 +218,8 @@ def open_port_call_of(person: Person, sampled_at: datetime) -> PortCall | None:
 
 # Sets, not ``Choices.values`` (a new list at every call): a lab's file checks thousands.
 _KINDS = frozenset(TestKind.values)
+
+
 _RESULTS = frozenset(TestResult.values)
 
 

@@ -23,8 +23,8 @@ from django.utils.translation import ngettext
 from openpyxl import load_workbook
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
+from portguard.collation import fold_place
 from portguard.domain import InvalidFile
-from vessels.clearance import fold_place
 
 Rows = list[tuple[int, dict[str, str]]]
 

@@ -1,0 +1,80 @@
+"""Who may see which wharves and port calls, and the one way to lock port calls.
+
+A module that only asks "may this user see this wharf?" imports this one, not the
+write layer."""
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from portguard.domain import DomainError, NotAllowed
+
+from .models import (
+    PortCall,
+    Wharf,
+)
+
+
+def sees_all_wharves(user) -> bool:
+    return user.is_authenticated and user.has_perm("vessels.view_all_wharves")
+
+
+def visible_wharves(user) -> QuerySet[Wharf]:
+    if not user.is_authenticated:
+        return Wharf.objects.none()
+    if sees_all_wharves(user):
+        return Wharf.objects.all()
+    return Wharf.objects.filter(inspectors=user)
+
+
+def visible_port_calls(user) -> QuerySet[PortCall]:
+    calls = PortCall.objects.select_related("vessel", "wharf")
+    if sees_all_wharves(user):
+        return calls
+    return calls.filter(wharf__in=visible_wharves(user))
+
+
+def require_wharf_in_scope(user, wharf: Wharf) -> None:
+    if not sees_all_wharves(user) and not wharf.inspectors.filter(pk=user.pk).exists():
+        raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": wharf.code}, field="wharf")
+
+
+def lock_port_call(pk: int) -> PortCall:
+    """Take the port call's lock. Call inside ``transaction.atomic()``.
+
+    On PostgreSQL this is a row lock; on SQLite every write transaction already holds
+    the database's write lock from BEGIN IMMEDIATE.
+    """
+    try:
+        return PortCall.objects.select_for_update().select_related("vessel", "wharf").get(pk=pk)
+    except PortCall.DoesNotExist:
+        raise DomainError(_("Unknown port call."), field="port_call", code="not_found") from None
+
+
+def lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
+    """Take several port calls' locks in one query, in id order; ``lock_port_call`` for
+    many. Call inside ``transaction.atomic()``."""
+    if not call_ids:
+        return {}
+    calls = {
+        call.pk: call
+        for call in PortCall.objects.select_for_update()
+        .select_related("vessel", "wharf")
+        .filter(pk__in=call_ids)
+        .order_by("pk")
+    }
+    if len(calls) != len(set(call_ids)):
+        raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
+    return calls
+
+
+def require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
+    """``require_wharf_in_scope`` for many calls, in one query at most."""
+    calls = list(calls)
+    if not calls or sees_all_wharves(user):
+        return
+    assigned = set(visible_wharves(user).values_list("pk", flat=True))
+    for call in calls:
+        if call.wharf_id not in assigned:
+            raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": call.wharf.code}, field="wharf")
