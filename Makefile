@@ -58,6 +58,7 @@ system-packages:
 lint: install
 	$(RUN) ruff format --check .
 	$(RUN) ruff check .
+	$(RUN) lint-imports
 
 check: install
 	$(RUN) python manage.py check --fail-level WARNING

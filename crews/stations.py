@@ -25,6 +25,7 @@ from crews.results import TestData, record_test, record_tests
 from portguard.collation import vietnamese_key
 from portguard.domain import DomainError, InvalidFile
 from portguard.roles import require_perm
+from portguard.tabular import read_upload
 from vessels.models import Wharf
 
 from . import schedule
@@ -130,8 +131,6 @@ def parse_day(value: str) -> date | None:
 
 def load_roster_file(user, station: KcsStation, upload: IO[bytes]) -> int:
     """Load a roster from an uploaded CSV or XLSX file; see ``load_roster``."""
-    from portguard.tabular import read_upload
-
     _require_roster_writer(user, station)
     table = read_upload(upload, ROSTER_COLUMNS, plain_text=("id_number", "full_name"))
     return load_roster(user, station, [RosterLine(row=number, **values) for number, values in table])

@@ -7,6 +7,8 @@ class PortguardConfig(AppConfig):
     verbose_name = "PortGuard"
 
     def ready(self) -> None:
-        from .roles import sync_roles
+        # Not at the top: this module is imported while the app registry is being filled,
+        # before the auth models that roles.py uses can be.
+        from .roles import sync_roles  # noqa: PLC0415
 
         post_migrate.connect(sync_roles, dispatch_uid="portguard.sync_roles")

@@ -1,5 +1,6 @@
 """Roles are Groups with explicit permissions, kept in step on every migrate."""
 
+from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
 from .domain import NotAllowed
@@ -133,8 +134,6 @@ def _admin_may(perm) -> bool:
 
 
 def sync_roles(**_kwargs) -> None:
-    from django.contrib.auth.models import Group, Permission
-
     perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
     for role, names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)

@@ -6,12 +6,11 @@ from datetime import datetime
 from django.db import connection
 
 from realtime.broadcast import send_event_on_commit
+from vessels.scope import lock_port_calls
 from vessels.status import call_summary, clearance_for, clearance_of
 
 from .clearance import CallClearance
-from .models import (
-    PortCall,
-)
+from .models import PortCall
 
 
 def announce_port_call(call: PortCall, clearance: CallClearance | None = None) -> None:
@@ -31,7 +30,7 @@ def announce_port_calls(calls: Sequence[PortCall], now: datetime | None = None) 
     the state read after it is not older than any announcement with a lower version."""
     # Their locks in id order, as every other writer of several calls takes them, so
     # that two such writers wait for each other rather than deadlock.
-    list(PortCall.objects.select_for_update().filter(pk__in=[c.pk for c in calls]).order_by("pk").values_list("pk"))
+    lock_port_calls([c.pk for c in calls])
     bump_versions(calls)
     clearances = clearance_for(calls, now)
     for call in calls:

@@ -10,10 +10,7 @@ from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
 
-from .models import (
-    PortCall,
-    Wharf,
-)
+from .models import PortCall, Wharf
 
 
 def sees_all_wharves(user) -> bool:

@@ -14,23 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crews.models import CrewMember, HandoverRefusal
+from crews.people import resolve_people
 from portguard.domain import DomainError, HandoverBlocked
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
+from vessels.alerts import raise_alert
 from vessels.announce import announce_port_call
 from vessels.scope import lock_port_call, require_wharf_in_scope
 from vessels.status import blocking_payload, check_sample_time, clearance_of
 
 from .choices import AlertKind, HandoverState, PortCallStatus
-from .models import (
-    REGISTRATION_RE,
-    Handover,
-    HandoverEvidence,
-    PortCall,
-    Vessel,
-    Wharf,
-    normalise_registration,
-)
+from .models import REGISTRATION_RE, Handover, HandoverEvidence, PortCall, Vessel, Wharf, normalise_registration
 
 # --- Scope -------------------------------------------------------------------------
 
@@ -65,8 +59,6 @@ def register_port_call(
 
     ``crew`` holds ``crews.people.PersonData`` with a ``role``.
     """
-    from crews.people import resolve_people
-
     require_perm(user, "vessels.add_portcall", _("You may not register arrivals."))
     require_wharf_in_scope(user, wharf)
     now = now or timezone.now()
@@ -159,8 +151,6 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
 def suspend_active_handover(call: PortCall, reason: str, at: datetime) -> Handover | None:
     """Suspend the call's approved handover, if any, and raise an alert. Call while
     holding the call's lock."""
-    from vessels.alerts import raise_alert
-
     handover = call.handovers.order_by("-approved_at", "-id").first()
     if handover is None or handover.state != HandoverState.APPROVED:
         return None

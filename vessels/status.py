@@ -17,13 +17,7 @@ from crews.models import CrewMember, ScreeningTest
 from portguard.domain import DomainError
 
 from .clearance import Area, CallClearance, Validity, evaluate, origin_flagged
-from .models import (
-    EpidemicArea,
-    Handover,
-    PortCall,
-    QuarantineRelease,
-    Violation,
-)
+from .models import EpidemicArea, Handover, PortCall, QuarantineRelease, Violation
 
 # Rule R5: more than one violation in this many days makes a repeat offender.
 REPEAT_OFFENDER_DAYS = 30
