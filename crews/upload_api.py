@@ -13,7 +13,8 @@ from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from portguard.domain import InvalidFile
 from vessels.scope import visible_port_calls
 
-from . import imports
+from .crew_lists import load_crew_list
+from .lab_results import load_lab_results
 
 FILE_REQUEST = {
     "multipart/form-data": {
@@ -96,7 +97,7 @@ class CrewListUpload(APIView):
     )
     def post(self, request, pk: int):
         call = get_object_or_404(visible_port_calls(request.user), pk=pk)
-        members = imports.load_crew_list(request.user, call.pk, uploaded_file(request))
+        members = load_crew_list(request.user, call.pk, uploaded_file(request))
         return Response({"port_call": call.pk, "count": len(members)}, status=status.HTTP_201_CREATED)
 
 
@@ -151,7 +152,7 @@ class LabResultsUpload(APIView):
         ),
     )
     def post(self, request):
-        loaded = imports.load_lab_results(request.user, uploaded_file(request))
+        loaded = load_lab_results(request.user, uploaded_file(request))
         return Response(
             {"count": len(loaded.tests), "retest": [vars(r) for r in loaded.retest]}, status=status.HTTP_201_CREATED
         )

@@ -1,5 +1,5 @@
 """The upload pages: a crew list on the port call page, and the templates to fill in.
-Thin: the rules are in ``crews.imports``."""
+Thin: the rules are in ``crews.crew_lists`` and ``crews.lab_results``."""
 
 from django import forms
 from django.conf import settings
@@ -17,7 +17,10 @@ from portguard.domain import DomainError, InvalidFile
 from portguard.pages import page
 from vessels.views import call_or_404, render_call
 
-from . import imports
+from .crew_lists import crew_template as crew_list_file
+from .crew_lists import load_crew_list
+from .lab_results import LAB_COLUMNS, load_lab_results
+from .lab_results import lab_template as lab_results_file
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
@@ -45,7 +48,7 @@ def upload_crew_list(request, pk: int):
         refused = InvalidFile(_("Choose a CSV or XLSX file to load."), [])
         return render_call(request, call, crew_refused=refused, status=400)
     try:
-        members = imports.load_crew_list(request.user, call.pk, form.cleaned_data["file"])
+        members = load_crew_list(request.user, call.pk, form.cleaned_data["file"])
     except InvalidFile as exc:
         return render_call(request, call, crew_refused=exc, status=exc.status)
     except DomainError as exc:
@@ -65,7 +68,7 @@ def upload_crew_list(request, pk: int):
 
 @login_required
 def crew_template(request, fmt: str):
-    return download(imports.crew_template(fmt), f"crew-list.{fmt}", fmt)
+    return download(crew_list_file(fmt), f"crew-list.{fmt}", fmt)
 
 
 @login_required
@@ -75,13 +78,13 @@ def lab_results(request):
     if not request.user.has_perm("crews.add_screeningtest"):
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None)
-    context = {"form": form, "pool_size": settings.PORTGUARD_POOL_SIZE, "columns": imports.LAB_COLUMNS}
+    context = {"form": form, "pool_size": settings.PORTGUARD_POOL_SIZE, "columns": LAB_COLUMNS}
     if request.method != "POST":
         return page(request, "crews/lab_results.html", context)
     if not form.is_valid():
         return page(request, "crews/lab_results.html", context, status=400)
     try:
-        loaded = imports.load_lab_results(request.user, form.cleaned_data["file"])
+        loaded = load_lab_results(request.user, form.cleaned_data["file"])
     except DomainError as exc:  # a bad file, or a rule refusing the whole of it
         return page(request, "crews/lab_results.html", {**context, "refused": exc}, status=exc.status)
     messages.success(
@@ -94,4 +97,4 @@ def lab_results(request):
 
 @login_required
 def lab_template(request, fmt: str):
-    return download(imports.lab_template(fmt), f"lab-results.{fmt}", fmt)
+    return download(lab_results_file(fmt), f"lab-results.{fmt}", fmt)

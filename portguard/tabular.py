@@ -13,14 +13,16 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import IO
 
 import pandas as pd
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from portguard.collation import fold_place
@@ -338,4 +340,53 @@ def to_xlsx(rows: Sequence[dict], columns: Sequence[str], sheet: str) -> bytes:
                 value = row.get(column, "")
                 if isinstance(value, str) and value.startswith("="):
                     worksheet.cell(number, position + 1).data_type = "s"
+    return buffer.getvalue()
+
+
+def refuse(problems: list[dict], columns: Sequence[str], message: Callable[[int], str]) -> None:
+    """Raise ``InvalidFile`` with every problem, by row then column, if there is any;
+    ``message`` says how many there are."""
+    if not problems:
+        return
+    order = {c: i for i, c in enumerate(columns)}
+    problems.sort(key=lambda p: (p["row"], order.get(p["column"], len(order))))
+    raise InvalidFile(message(len(problems)), problems)
+
+
+def choice(words: Mapping[str, str], value: str) -> str | None:
+    """The choice a cell names, whatever its case, diacritics, spaces or underscores."""
+    return words.get(folded(value))
+
+
+@lru_cache(maxsize=1024)
+def folded(value: str) -> str:
+    # Cached: a file of thousands of rows repeats the same few words.
+    return re.sub(r"[\s_\-]+", " ", fold_place(value)).strip()
+
+
+def template_xlsx(
+    columns: Sequence[str], sheet: str, guide: Sequence[Sequence[str]], text_columns: Iterable[str]
+) -> bytes:
+    """An empty sheet with the header, the ``text_columns`` formatted as text (so Excel
+    keeps an ID's leading zeros), and a second sheet that explains each column."""
+    book = Workbook()
+    first = book.active
+    first.title = sheet[:31]
+    first.append(list(columns))
+    for position, column in enumerate(columns, start=1):
+        letter = first.cell(1, position).column_letter
+        first.cell(1, position).font = Font(bold=True)
+        first.column_dimensions[letter].width = max(len(column) + 4, 16)
+        if column in text_columns:
+            for row in range(2, 502):
+                first.cell(row, position).number_format = "@"
+    notes = book.create_sheet(_("Guide")[:31])
+    notes.append([_("Column"), _("Required"), _("What to write")])
+    for line in guide:
+        notes.append(list(line))
+    notes.column_dimensions["A"].width = 18
+    notes.column_dimensions["B"].width = 10
+    notes.column_dimensions["C"].width = 100
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()

@@ -38,20 +38,18 @@ def require_wharf_in_scope(user, wharf: Wharf) -> None:
 
 
 def lock_port_call(pk: int) -> PortCall:
-    """Take the port call's lock. Call inside ``transaction.atomic()``.
-
-    On PostgreSQL this is a row lock; on SQLite every write transaction already holds
-    the database's write lock from BEGIN IMMEDIATE.
-    """
-    try:
-        return PortCall.objects.select_for_update().select_related("vessel", "wharf").get(pk=pk)
-    except PortCall.DoesNotExist:
-        raise DomainError(_("Unknown port call."), field="port_call", code="not_found") from None
+    """Take the port call's lock; ``lock_port_calls`` for one."""
+    return lock_port_calls([pk])[pk]
 
 
 def lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
-    """Take several port calls' locks in one query, in id order; ``lock_port_call`` for
-    many. Call inside ``transaction.atomic()``."""
+    """Take port calls' locks, in one query and in id order, as every writer of several
+    calls takes them (two such writers then wait for each other rather than deadlock).
+    The one way a port call is locked. Call inside ``transaction.atomic()``.
+
+    On PostgreSQL these are row locks; on SQLite every write transaction already holds
+    the database's write lock from BEGIN IMMEDIATE.
+    """
     if not call_ids:
         return {}
     calls = {

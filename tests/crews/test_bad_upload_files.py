@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from crews.imports import CREW_REQUIRED, LAB_REQUIRED
+from crews.crew_lists import CREW_REQUIRED
+from crews.lab_results import LAB_REQUIRED
 from crews.models import CrewMember, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import ROSTER_COLUMNS, RosterLine, load_roster
 from portguard.tabular import read_upload, to_csv, to_xlsx

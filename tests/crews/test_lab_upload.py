@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from crews.choices import TestKind, TestResult
-from crews.imports import LAB_COLUMNS, load_lab_results, parse_sample_time
+from crews.lab_results import LAB_COLUMNS, load_lab_results, parse_sample_time
 from crews.models import CrewMember, Person, ScreeningTest
 from crews.results import TestData, record_tests
 from portguard.domain import InvalidFile, NotAllowed

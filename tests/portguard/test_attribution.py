@@ -11,7 +11,8 @@ test_contacts.py, test_epidemic_areas.py)."""
 
 from datetime import date
 
-from crews.imports import load_crew_list, load_lab_results
+from crews.crew_lists import load_crew_list
+from crews.lab_results import load_lab_results
 from crews.manifest import remove_crew_member
 from crews.models import CrewMember, RosterEntry, ScreeningTest
 from crews.stations import create_station, load_roster

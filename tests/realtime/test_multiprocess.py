@@ -189,7 +189,7 @@ async def until(check, what: str, timeout: float = 10) -> None:
 
 
 async def reconnect(server: Daphne, token: str):
-    """What the live dashboard's script does: try again until a socket gives a snapshot."""
+    """What dashboard.js does: try again until a socket gives a snapshot."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -1,303 +1,34 @@
-"""Uploads of crew lists and lab results (CSV or XLSX), all or nothing.
+"""A lab's results uploaded as CSV or XLSX, pooled RT-PCR included: every row checked in
+a constant number of queries, then recorded whole through ``record_tests``."""
 
-pandas stays at this edge: a file is read with every cell as text and handed on as
-plain rows numbered as a person sees them in the spreadsheet (header = row 1). Every
-row is checked before anything is saved; a file with any bad row is refused whole with
-each problem (row, column, message), and a good file is saved in one transaction
-through the same domain functions as the pages and the API.
-"""
-
-import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import IO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from crews.people import PersonData, resolve_people
 from crews.results import TestData, record_tests
-from portguard.collation import fold_place
-from portguard.domain import DomainError, InvalidFile
 from portguard.roles import require_perm
-from portguard.tabular import Rows, problem, read_upload, to_csv
-from vessels.announce import announce_port_call
+from portguard.tabular import Rows, choice, problem, read_upload, refuse, template_xlsx, to_csv
 from vessels.models import PortCall
-from vessels.scope import lock_port_call, require_wharf_in_scope, sees_all_wharves, visible_wharves
-from vessels.services import suspend_active_handover
+from vessels.scope import sees_all_wharves, visible_wharves
 
-from .choices import CrewRole, IdKind, TestKind, TestResult
+from .choices import TestKind, TestResult
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
-from .stations import parse_day, visible_stations
-
-# --- Refusing a file ----------------------------------------------------------------
-
-
-def refuse(problems: list[dict], columns: Sequence[str], message: Callable[[int], str]) -> None:
-    """Raise ``InvalidFile`` with every problem, by row then column, if there is any;
-    ``message`` says how many there are."""
-    if not problems:
-        return
-    order = {c: i for i, c in enumerate(columns)}
-    problems.sort(key=lambda p: (p["row"], order.get(p["column"], len(order))))
-    raise InvalidFile(message(len(problems)), problems)
-
-
-def _choice(words: Mapping[str, str], value: str) -> str | None:
-    """The choice a cell names, whatever its case, diacritics, spaces or underscores."""
-    return words.get(_folded(value))
-
-
-@lru_cache(maxsize=1024)
-def _folded(value: str) -> str:
-    # Cached: a file of thousands of rows repeats the same few words.
-    return re.sub(r"[\s_\-]+", " ", fold_place(value)).strip()
-
-
-def template_xlsx(
-    columns: Sequence[str], sheet: str, guide: Sequence[Sequence[str]], text_columns: Iterable[str]
-) -> bytes:
-    """An empty sheet with the header, the ``text_columns`` formatted as text (so Excel
-    keeps an ID's leading zeros), and a second sheet that explains each column."""
-    book = Workbook()
-    first = book.active
-    first.title = sheet[:31]
-    first.append(list(columns))
-    for position, column in enumerate(columns, start=1):
-        letter = first.cell(1, position).column_letter
-        first.cell(1, position).font = Font(bold=True)
-        first.column_dimensions[letter].width = max(len(column) + 4, 16)
-        if column in text_columns:
-            for row in range(2, 502):
-                first.cell(row, position).number_format = "@"
-    notes = book.create_sheet(_("Guide")[:31])
-    notes.append([_("Column"), _("Required"), _("What to write")])
-    for line in guide:
-        notes.append(list(line))
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-# --- Crew lists (IMO FAL Form 5) -----------------------------------------------------
-
-CREW_COLUMNS = ("full_name", "role", "nationality", "date_of_birth", "id_kind", "id_number")
-CREW_REQUIRED = ("full_name", "role", "id_number")
-CREW_ALIASES = {
-    "name": "full_name",
-    "ho_ten": "full_name",
-    "ho_va_ten": "full_name",
-    "rank": "role",
-    "rank_or_rating": "role",
-    "chuc_danh": "role",
-    "vai_tro": "role",
-    "quoc_tich": "nationality",
-    "dob": "date_of_birth",
-    "ngay_sinh": "date_of_birth",
-    "document_kind": "id_kind",
-    "id_type": "id_kind",
-    "loai_giay_to": "id_kind",
-    "document_number": "id_number",
-    "so_giay_to": "id_number",
-}
-ROLE_WORDS = {
-    "captain": CrewRole.CAPTAIN,
-    "master": CrewRole.CAPTAIN,
-    "thuyen truong": CrewRole.CAPTAIN,
-    "crew": CrewRole.CREW,
-    "crew member": CrewRole.CREW,
-    "thuyen vien": CrewRole.CREW,
-    "worker": CrewRole.WORKER,
-    "nguoi lao dong": CrewRole.WORKER,
-}
-ID_KIND_WORDS = {
-    "cccd": IdKind.CCCD,
-    "can cuoc cong dan": IdKind.CCCD,
-    "cmnd": IdKind.CMND,
-    "chung minh nhan dan": IdKind.CMND,
-    "passport": IdKind.PASSPORT,
-    "ho chieu": IdKind.PASSPORT,
-}
-EARLIEST_BIRTH = date(1900, 1, 1)
-
-
-def crew_guide() -> list[tuple[str, str, str]]:
-    yes, no = _("yes"), _("no")
-    return [
-        ("full_name", yes, _("Full name with diacritics, for example Nguyễn Văn Hùng.")),
-        ("role", yes, _("captain, crew or worker (thuyền trưởng, thuyền viên, người lao động).")),
-        ("nationality", no, _("For example Việt Nam (the default).")),
-        ("date_of_birth", no, _("For example 1981-04-02 or 02/04/1981.")),
-        ("id_kind", no, _("cccd, cmnd or passport; told by the number's shape when empty.")),
-        ("id_number", yes, _("12-digit CCCD, 9-digit CMND or passport number, with its leading zeros.")),
-    ]
-
-
-def crew_template(fmt: str) -> bytes:
-    """The crew list template, as a CSV or XLSX file with the header only."""
-    if fmt == "csv":
-        return to_csv([], CREW_COLUMNS)
-    return template_xlsx(CREW_COLUMNS, "crew", crew_guide(), text_columns={"id_number", "date_of_birth"})
-
-
-def crew_list_problems(count: int) -> str:
-    return ngettext(
-        "The crew list has %(count)d problem; nothing was saved.",
-        "The crew list has %(count)d problems; nothing was saved.",
-        count,
-    ) % {"count": count}
-
-
-@dataclass
-class CrewLine:
-    row: int
-    person: PersonData
-    key: tuple[str, str]
-
-
-def check_crew_rows(rows: Rows, on_manifest: set[tuple[str, str]], today: date) -> tuple[list[CrewLine], list[dict]]:
-    """Each row as a person to put on the manifest, and every problem found; no queries.
-
-    ``on_manifest`` holds the ``(id_kind, id_number)`` of the people already on it."""
-    problems: list[dict] = []
-    lines: list[CrewLine] = []
-    first_row: dict[tuple[str, str], int] = {}
-    max_name = Person._meta.get_field("full_name").max_length
-    max_nationality = Person._meta.get_field("nationality").max_length
-    for number, cells in rows:
-        bad = len(problems)
-
-        def add(column: str, message: str, number=number) -> None:
-            problems.append(problem(number, column, message))
-
-        for column in CREW_REQUIRED:
-            if not cells[column]:
-                add(column, _("This cell is empty."))
-        if len(cells["full_name"]) > max_name:
-            add("full_name", _("This name is too long."))
-        role = _choice(ROLE_WORDS, cells["role"]) if cells["role"] else None
-        if cells["role"] and role is None:
-            add("role", _("%(value)s is not a role: write captain, crew or worker.") % {"value": cells["role"]})
-        given_kind = _choice(ID_KIND_WORDS, cells["id_kind"]) if cells["id_kind"] else ""
-        if given_kind is None:
-            add(
-                "id_kind",
-                _("%(value)s is not a document kind: write cccd, cmnd or passport.") % {"value": cells["id_kind"]},
-            )
-        id_number = normalise_id_number(cells["id_number"])
-        kind = id_kind_of(id_number) if id_number else None
-        if id_number and kind is None:
-            add(
-                "id_number",
-                _("%(value)s is not a 12-digit CCCD, a 9-digit CMND or a passport number.")
-                % {"value": cells["id_number"]},
-            )
-        elif kind and given_kind and given_kind != kind:
-            add("id_kind", _("This number does not fit the document kind given."))
-        born = None
-        if cells["date_of_birth"]:
-            born = parse_day(cells["date_of_birth"])
-            if born is None:
-                add(
-                    "date_of_birth",
-                    _("%(value)s is not a date such as 1981-04-02 or 02/04/1981.") % {"value": cells["date_of_birth"]},
-                )
-            elif not EARLIEST_BIRTH <= born <= today:
-                add("date_of_birth", _("This date of birth is not possible."))
-        if len(cells["nationality"]) > max_nationality:
-            add("nationality", _("This nationality is too long."))
-        key = (kind, id_number) if kind else None
-        if key is not None and key in first_row:
-            add("id_number", _("The same person as row %(row)d.") % {"row": first_row[key]})
-        elif key is not None:
-            first_row[key] = number
-            if key in on_manifest:
-                add("id_number", _("%(n)s is already on the manifest.") % {"n": id_number})
-        if len(problems) == bad:
-            person = PersonData(
-                id_number=id_number,
-                id_kind=kind,
-                full_name=cells["full_name"],
-                date_of_birth=born,
-                role=role,
-                nationality=cells["nationality"],
-            )
-            lines.append(CrewLine(number, person, key))
-    return lines, problems
-
-
-def load_crew_list(user, port_call_id: int, upload: IO[bytes], now: datetime | None = None) -> list[CrewMember]:
-    """Put everyone on an uploaded crew list on the port call's manifest, or no one.
-
-    People already registered are matched by their document and keep their record;
-    new ones are created. Someone already on the manifest makes a bad row. As with
-    ``add_crew_member``, the newcomers block handover until tested, and a handover
-    already approved is suspended, since it did not cover them.
-    """
-    require_perm(user, "crews.add_crewmember", _("You may not change crew manifests."))
-    call = PortCall.objects.select_related("wharf", "vessel").filter(pk=port_call_id).first()
-    if call is None:
-        raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
-    require_wharf_in_scope(user, call.wharf)
-    if call.departed_at is not None:
-        raise DomainError(_("The vessel has departed."), code="departed")
-    now = now or timezone.now()
-    rows = read_upload(
-        upload, CREW_REQUIRED, CREW_COLUMNS, CREW_ALIASES, plain_text=("full_name", "nationality", "id_number")
-    )
-    lines, problems = check_crew_rows(rows, _manifest_keys(call), timezone.localtime(now).date())
-    refuse(problems, CREW_COLUMNS, crew_list_problems)
-    with transaction.atomic():
-        call = lock_port_call(call.pk)
-        if call.departed_at is not None:
-            raise DomainError(_("The vessel has departed."), code="departed")
-        # Someone may have been added by hand since the file was checked.
-        on_manifest = _manifest_keys(call)
-        refuse(
-            [
-                problem(line.row, "id_number", _("%(n)s is already on the manifest.") % {"n": line.key[1]})
-                for line in lines
-                if line.key in on_manifest
-            ],
-            CREW_COLUMNS,
-            crew_list_problems,
-        )
-        people = resolve_people([line.person for line in lines], field="crew")
-        members = CrewMember.objects.bulk_create(
-            CrewMember(port_call=call, person=person, role=line.person.role, added_by=user)
-            for person, line in zip(people, lines, strict=True)
-        )
-        names = ", ".join(person.full_name for person in people)
-        suspend_active_handover(call, _("%(names)s added to the crew after approval.") % {"names": names}, now)
-        announce_port_call(call)
-    return members
-
-
-def _manifest_keys(call: PortCall) -> set[tuple[str, str]]:
-    return set(
-        CrewMember.objects.filter(port_call=call, removed_at__isnull=True).values_list(
-            "person__id_kind", "person__id_number"
-        )
-    )
-
-
-# --- Lab results, with pooled RT-PCR --------------------------------------------------
+from .stations import visible_stations
 
 LAB_COLUMNS = ("id_number", "kind", "sampled_at", "result", "pool_id", "sample_id", "lab", "port_call", "kit_lot")
+
+
 LAB_REQUIRED = ("id_number", "kind", "sampled_at", "result")
+
+
 LAB_ALIASES = {
     "so_giay_to": "id_number",
     "loai_xet_nghiem": "kind",
@@ -311,6 +42,8 @@ LAB_ALIASES = {
     "laboratory": "lab",
     "phong_xet_nghiem": "lab",
 }
+
+
 KIND_WORDS = {
     "rapid": TestKind.RAPID,
     "test nhanh": TestKind.RAPID,
@@ -321,6 +54,8 @@ KIND_WORDS = {
     "rt pcr gop": TestKind.RT_PCR_POOLED,
     "pcr gop": TestKind.RT_PCR_POOLED,
 }
+
+
 RESULT_WORDS = {
     "negative": TestResult.NEGATIVE,
     "am tinh": TestResult.NEGATIVE,
@@ -331,6 +66,8 @@ RESULT_WORDS = {
     "invalid": TestResult.INVALID,
     "khong hop le": TestResult.INVALID,
 }
+
+
 _LOCAL_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d.%m.%Y %H:%M")
 
 
@@ -523,13 +260,13 @@ def check_lab_rows(rows: Rows, known: _Known, now: datetime) -> tuple[list[LabLi
             person = known.people.get((kind_of_id, id_number))
             if person is None:
                 add("id_number", _("Nobody with ID number %(n)s is registered.") % {"n": id_number})
-        kind = _choice(KIND_WORDS, cells["kind"]) if cells["kind"] else None
+        kind = choice(KIND_WORDS, cells["kind"]) if cells["kind"] else None
         if cells["kind"] and kind is None:
             add(
                 "kind",
                 _("%(value)s is not a kind of test: write rapid, rt_pcr or rt_pcr_pooled.") % {"value": cells["kind"]},
             )
-        result = _choice(RESULT_WORDS, cells["result"]) if cells["result"] else None
+        result = choice(RESULT_WORDS, cells["result"]) if cells["result"] else None
         if cells["result"] and result is None:
             add(
                 "result",
