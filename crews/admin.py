@@ -6,7 +6,7 @@ from crews.people import parse_id_number
 from portguard.domain import DomainError
 from vessels.admin import ReadOnlyAdminMixin
 
-from .models import CrewMember, HandoverRefusal, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
+from .models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .stations import ensure_default_shifts
 
 
@@ -51,17 +51,6 @@ class ScreeningTestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["person", "port_call__vessel", "port_call__wharf", "wharf", "recorded_by"]
     search_fields = ["person__full_name", "person__id_number", "kit_lot", "port_call__vessel__registration"]
     date_hierarchy = "sampled_at"
-
-
-@admin.register(HandoverRefusal)
-class HandoverRefusalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The trace of each approval that rule R1 refused, with who blocked it and why."""
-
-    list_display = ["port_call", "refused_at", "requested_by"]
-    list_filter = ["port_call__wharf"]
-    list_select_related = ["port_call__vessel", "port_call__wharf", "requested_by"]
-    search_fields = ["port_call__vessel__registration"]
-    date_hierarchy = "refused_at"
 
 
 class ShiftInline(admin.TabularInline):

@@ -284,31 +284,3 @@ class RosterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.shift.code}: {self.staff_id}"
-
-
-class HandoverRefusal(models.Model):
-    """A request to approve cargo handover that rule R1 refused. The approval's own
-    transaction rolls back, so this row is the only trace of it (for the daily report)."""
-
-    port_call = models.ForeignKey(
-        "vessels.PortCall",
-        verbose_name=_("port call"),
-        related_name="handover_refusals",
-        on_delete=models.PROTECT,
-    )
-    refused_at = models.DateTimeField(_("refused at"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), related_name="+", on_delete=models.PROTECT
-    )
-    blocking = models.JSONField(
-        _("who blocked"), default=list, blank=True, help_text=_("Each person not cleared, with the reason.")
-    )
-
-    class Meta:
-        ordering = ["-refused_at", "-id"]
-        verbose_name = _("refused handover")
-        verbose_name_plural = _("refused handovers")
-        indexes = [models.Index(fields=["refused_at"], name="refusal_time")]
-
-    def __str__(self) -> str:
-        return f"{self.port_call_id} — {self.refused_at:%Y-%m-%d %H:%M}"

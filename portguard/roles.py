@@ -115,7 +115,7 @@ _ADMIN_EDITS = {
 
 HEALTH_DATA = {
     "crews.screeningtest",
-    "crews.handoverrefusal",
+    "vessels.handoverrefusal",
     "vessels.alert",
     "vessels.contact",
     "vessels.handover",

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crews.models import CrewMember, ScreeningTest
 from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area, delete_epidemic_area
+from vessels.models import HandoverRefusal
 from vessels.status import clearance_for
 
 from .choices import PortCallStatus
@@ -190,3 +191,14 @@ class ViolationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["vessel", "person", "wharf"]
     search_fields = ["vessel__registration", "owner_name", "person__full_name", "person__id_number", "note"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(HandoverRefusal)
+class HandoverRefusalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The trace of each approval that rule R1 refused, with who blocked it and why."""
+
+    list_display = ["port_call", "refused_at", "requested_by"]
+    list_filter = ["port_call__wharf"]
+    list_select_related = ["port_call__vessel", "port_call__wharf", "requested_by"]
+    search_fields = ["port_call__vessel__registration"]
+    date_hierarchy = "refused_at"

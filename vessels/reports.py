@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 
 from crews import schedule
 from crews.choices import RT_PCR_KINDS, TestKind, TestResult
-from crews.models import HandoverRefusal, KcsStation, ScreeningTest
+from crews.models import KcsStation, ScreeningTest
 from crews.stations import plan_station
+from vessels.models import HandoverRefusal
 from vessels.scope import visible_wharves
 
 from .choices import Locality

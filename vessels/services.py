@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crews.models import CrewMember, HandoverRefusal
+from crews.models import CrewMember
 from crews.people import resolve_people
 from portguard.domain import DomainError, HandoverBlocked
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.alerts import raise_alert
 from vessels.announce import announce_port_call
+from vessels.models import HandoverRefusal
 from vessels.scope import lock_port_call, require_wharf_in_scope
 from vessels.status import blocking_payload, check_sample_time, clearance_of
 

@@ -1,37 +1,45 @@
 from django.urls import path
 
-from . import document_views, views
+from . import area_views, dashboard_views, document_views, response_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
-    path("province/", views.province_dashboard, name="province-dashboard"),
-    path("wharves/<str:code>/", views.wharf_dashboard, name="wharf-dashboard"),
-    path("wharves/<str:code>/alerts/", views.alerts, name="wharf-alerts"),
-    path("alerts/", views.alerts, name="alerts"),
-    path("alerts/<int:pk>/acknowledge/", views.acknowledge_alert, name="alert-acknowledge"),
-    path("cases/", views.cases, name="cases"),
-    path("cases/<int:pk>/<int:person_id>/recompute/", views.recompute_contacts, name="case-recompute"),
-    path("cases/<int:pk>/<int:person_id>/contacts.csv", views.contacts_file, {"fmt": "csv"}, name="case-contacts-csv"),
+    path("province/", dashboard_views.province_dashboard, name="province-dashboard"),
+    path("wharves/<str:code>/", dashboard_views.wharf_dashboard, name="wharf-dashboard"),
+    path("wharves/<str:code>/alerts/", response_views.alerts, name="wharf-alerts"),
+    path("alerts/", response_views.alerts, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", response_views.acknowledge_alert, name="alert-acknowledge"),
+    path("cases/", response_views.cases, name="cases"),
+    path("cases/<int:pk>/<int:person_id>/recompute/", response_views.recompute_contacts, name="case-recompute"),
     path(
-        "cases/<int:pk>/<int:person_id>/contacts.xlsx", views.contacts_file, {"fmt": "xlsx"}, name="case-contacts-xlsx"
+        "cases/<int:pk>/<int:person_id>/contacts.csv",
+        response_views.contacts_file,
+        {"fmt": "csv"},
+        name="case-contacts-csv",
+    ),
+    path(
+        "cases/<int:pk>/<int:person_id>/contacts.xlsx",
+        response_views.contacts_file,
+        {"fmt": "xlsx"},
+        name="case-contacts-xlsx",
     ),
     path(
         "cases/stations/<str:station>/<int:person_id>/contacts.csv",
-        views.contacts_file,
+        response_views.contacts_file,
         {"fmt": "csv"},
         name="staff-case-contacts-csv",
     ),
     path(
         "cases/stations/<str:station>/<int:person_id>/contacts.xlsx",
-        views.contacts_file,
+        response_views.contacts_file,
         {"fmt": "xlsx"},
         name="staff-case-contacts-xlsx",
     ),
-    path("epidemic-areas/", views.epidemic_areas, name="epidemic-areas"),
-    path("epidemic-areas/<int:pk>/end/", views.end_epidemic_area, name="epidemic-area-end"),
-    path("epidemic-areas/<int:pk>/delete/", views.delete_epidemic_area, name="epidemic-area-delete"),
-    path("vessels/<str:registration>/", views.vessel, name="vessel"),
+    path("epidemic-areas/", area_views.epidemic_areas, name="epidemic-areas"),
+    path("epidemic-areas/<int:pk>/end/", area_views.end_epidemic_area, name="epidemic-area-end"),
+    path("epidemic-areas/<int:pk>/delete/", area_views.delete_epidemic_area, name="epidemic-area-delete"),
+    path("vessels/<str:registration>/", area_views.vessel, name="vessel"),
     path("port-calls/new/", views.register_arrival, name="port-call-new"),
     path("port-calls/<int:pk>/", views.port_call, name="port-call"),
     path("port-calls/<int:pk>/tests/", views.record_results, name="port-call-tests"),

@@ -8,13 +8,13 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from crews.choices import TestKind, TestResult
-from crews.models import CrewMember, HandoverRefusal, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
+from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
 from portguard.domain import HandoverBlocked
 from tests.conftest import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
-from vessels.models import Handover, HandoverEvidence, PortCall, Vessel, Wharf
+from vessels.models import Handover, HandoverEvidence, HandoverRefusal, PortCall, Vessel, Wharf
 from vessels.quarantine import release_quarantine
 from vessels.services import approve_handover
 
