@@ -580,7 +580,7 @@ def _load(scene: Scene, servers: Servers, size: Size, tally: Tally, progress=Non
 
 
 class Dashboard:
-    """One dashboard socket that behaves like dashboard.js: it waits as long as it takes
+    """One dashboard socket that behaves like the dashboard's script: it waits as long as it takes
     for a connection (a browser sets no handshake timeout); on any loss it reconnects
     after the same jittered exponential backoff (0.5 s doubling to 10 s, reset by a
     snapshot), to the next server when its own does not answer (as a proxy would), and
@@ -638,7 +638,7 @@ class Dashboard:
             self.seen[message["test"]["id"]] += 1
         elif kind == "port_call.updated":
             summary = message["port_call"]
-            # As dashboard.js does: an update older than one already seen is dropped.
+            # As the dashboard's state.js does: an update older than one already seen is dropped.
             if summary["version"] < self.versions.get(summary["id"], 0):
                 return
             self.versions[summary["id"]] = summary["version"]

@@ -22,7 +22,7 @@ from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
-from tests.helpers import people_of
+from tests.conftest import people_of
 from tests.realtime.servers import Daphne, PrivateRedis, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,7 +189,7 @@ async def until(check, what: str, timeout: float = 10) -> None:
 
 
 async def reconnect(server: Daphne, token: str):
-    """What dashboard.js does: try again until a socket gives a snapshot."""
+    """What the live dashboard's script does: try again until a socket gives a snapshot."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

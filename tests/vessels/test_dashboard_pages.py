@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from crews.choices import TestResult
-from tests.helpers import ARRIVAL, people_of
+from tests.conftest import ARRIVAL, people_of
 from vessels.models import PortCall, Wharf
 from vessels.services import approve_handover
 
@@ -125,7 +125,7 @@ def test_wharf_dashboard_tells_the_script_where_to_connect_and_what_to_say(clien
     assert config["statuses"]["blocked"] == "Bị chặn"
     assert config["text"]["reconnecting"] == "Đang kết nối lại…"
     assert config["text"]["live"] == "Trực tiếp"
-    assert "portguard/dashboard.js" in page
+    assert '<script type="module" src="/static/portguard/dashboard/main.js"></script>' in page
     assert "Đang kết nối…" in page  # until the first snapshot arrives
     assert "Đã biết" in page  # the alert banner's acknowledgement, hidden until a positive
     assert "Không có phương tiện nào đang neo đậu." in page

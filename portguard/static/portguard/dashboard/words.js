@@ -1,0 +1,57 @@
+// Words and times, as the server writes them.
+
+// Fill a gettext template's "%(name)s" placeholders.
+export function fill(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_match, key) =>
+    values[key] === undefined || values[key] === null ? "" : String(values[key])
+  );
+}
+
+// Times in the page's zone (Vietnam time), whatever the phone's zone.
+export function createTimes(timeZone) {
+  const dateParts = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+
+  function parts(value) {
+    const out = {};
+    dateParts.formatToParts(new Date(value)).forEach((part) => {
+      out[part.type] = part.value;
+    });
+    return out;
+  }
+
+  return {
+    // "H:i d/m/Y", as the server renders it.
+    dateTime(value) {
+      const p = parts(value);
+      return p.hour + ":" + p.minute + " " + p.day + "/" + p.month + "/" + p.year;
+    },
+    // "H:i d/m", for times within the last few days.
+    shortDateTime(value) {
+      const p = parts(value);
+      return p.hour + ":" + p.minute + " " + p.day + "/" + p.month;
+    },
+    clock(value) {
+      const p = parts(value);
+      return p.hour + ":" + p.minute + ":" + p.second;
+    },
+  };
+}
+
+// The test a KCS staff member is overdue for: "■ RT-PCR 12/08" or the rapid test's shift.
+export function overdueWhat(entry, text) {
+  const date = entry.date.split("-");
+  const day = date[2] + "/" + date[1];
+  if (entry.kind !== "rapid") {
+    return "■ RT-PCR " + day;
+  }
+  return fill(text.overdueRapid, { shift: entry.shift, day: day });
+}
