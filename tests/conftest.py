@@ -2,30 +2,18 @@
 outsider for Cẩm Phả), a port authority officer, a health officer, a TKV supervisor."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
-from crews.choices import CrewRole, TestKind, TestResult
+from crews.choices import TestKind, TestResult
 from crews.models import Person
-from crews.people import PersonData
 from crews.results import TestData, record_test
 from portguard import roles
+from tests.helpers import ARRIVAL, crew_data, make_user
 from vessels.choices import Locality, WharfKind
 from vessels.models import PortCall, Wharf
 from vessels.services import VesselData, register_port_call
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-ARRIVAL = datetime(2021, 8, 12, 8, 0, tzinfo=VN)
-
-
-def make_user(username: str, role: str, wharves=()) -> User:
-    user = User.objects.create_user(username, password="pw-" + username)
-    user.groups.add(Group.objects.get(name=role))
-    for wharf in wharves:
-        wharf.inspectors.add(user)
-    return user
 
 
 @pytest.fixture
@@ -66,19 +54,6 @@ def health(db) -> User:
 @pytest.fixture
 def supervisor(db) -> User:
     return make_user("son", roles.SUPERVISOR)
-
-
-def crew_data(n: int, start: int = 0) -> list[PersonData]:
-    """``n`` people: a captain first, then crew members, each with a 12-digit CCCD."""
-    names = ["Nguyễn Văn Hùng", "Trần Thị Lan", "Phạm Đức Thắng", "Lê Quang Vũ", "Hoàng Thị Ngọc Ánh"]
-    return [
-        PersonData(
-            id_number=f"022{start + i:09d}",
-            full_name=f"{names[(start + i) % len(names)]} {start + i}",
-            role=CrewRole.CAPTAIN if i == 0 else CrewRole.CREW,
-        )
-        for i in range(n)
-    ]
 
 
 @pytest.fixture
@@ -122,10 +97,6 @@ def record(inspector):
         return test
 
     return rec
-
-
-def people_of(call: PortCall) -> list[Person]:
-    return [m.person for m in call.crew.filter(removed_at__isnull=True).select_related("person").order_by("id")]
 
 
 @pytest.fixture(autouse=True)

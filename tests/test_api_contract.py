@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 
 from crews.stations import create_station, load_roster
-from tests.crews.conftest import roster_lines
-from tests.vessels.test_api import client_for
+from tests.crews.helpers import roster_lines
+from tests.helpers import client_for
 
 # SPEC §6, as (method, path) in the schema.
 SPEC_ENDPOINTS = [

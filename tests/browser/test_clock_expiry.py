@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
 from crews.results import TestData, record_tests
-from tests.browser.test_live_dashboard import log_in, open_live
-from tests.conftest import people_of
+from tests.browser.helpers import log_in, open_live
+from tests.helpers import people_of
 from tests.realtime.servers import Daphne, PrivateRedis
 from vessels.clock import Clock
 

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
 from crews.results import TestData, record_tests
-from tests.conftest import people_of
+from tests.browser.helpers import log_in, open_live
+from tests.helpers import people_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,22 +29,6 @@ def fast_password_hasher():
 def call(make_call, authority):
     """A vessel berthed an hour ago with three people on board, made before the server starts."""
     return make_call(crew=3, arrived_at=timezone.now() - timedelta(hours=1))
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-" + username)
-    page.click("button.btn-primary")
-    page.wait_for_url(lambda url: "/login/" not in url)
-
-
-def open_live(page, path: str) -> None:
-    """Open a dashboard and wait for its first snapshot; mark the page to detect reloads."""
-    page.goto(path)
-    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live")
-    expect(page.locator("[data-live-text]")).to_have_text("Trực tiếp")
-    page.evaluate("window.sameDocument = true")
 
 
 def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(call, daphne, open_phone):

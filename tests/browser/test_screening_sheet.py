@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from crews.models import ScreeningTest
-from tests.conftest import people_of
+from tests.browser.helpers import log_in
+from tests.helpers import people_of
 from vessels.models import Handover
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,14 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def call(make_call, authority):
     """A vessel berthed an hour ago with three people on board, made before the browser starts."""
     return make_call(crew=3, arrived_at=timezone.now() - timedelta(hours=1))
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-" + username)
-    page.click("button.btn-primary")
-    page.wait_for_url("**/")
 
 
 def log_out(page) -> None:

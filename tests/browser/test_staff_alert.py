@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from crews.stations import RosterLine, create_station, load_roster
-from tests.browser.test_live_dashboard import log_in, open_live
+from tests.browser.helpers import log_in, open_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

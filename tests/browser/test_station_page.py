@@ -9,7 +9,8 @@ from django.utils import timezone
 from crews.models import RosterEntry
 from crews.stations import create_station
 from portguard import roles
-from tests.conftest import make_user
+from tests.browser.helpers import log_in
+from tests.helpers import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,14 +34,6 @@ def this_week(days: int) -> list[str]:
 def roster_csv(path, rows: list[str]):
     path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
     return path
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-" + username)
-    page.click("button.btn-primary")
-    page.wait_for_url("**/")
 
 
 def test_supervisor_loads_a_roster_and_sees_the_week(station, phone, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from realtime.snapshot import dashboard_snapshot
-from tests.browser.test_live_dashboard import log_in
-from tests.conftest import people_of
+from tests.browser.helpers import log_in
+from tests.helpers import people_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -26,8 +26,7 @@ from crews.lab_results import LAB_REQUIRED
 from crews.models import CrewMember, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import ROSTER_COLUMNS, RosterLine, load_roster
 from portguard.tabular import read_upload, to_csv, to_xlsx
-from tests.conftest import ARRIVAL, people_of
-from tests.vessels.test_api import client_for
+from tests.helpers import ARRIVAL, client_for, people_of
 
 NOW = ARRIVAL + timedelta(hours=6)
 SAMPLED = "12/08/2021 09:30"

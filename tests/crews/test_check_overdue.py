@@ -14,8 +14,8 @@ from crews import schedule
 from crews.stations import create_station, load_roster, needs_attention
 from realtime.broadcast import PROVINCE_GROUP, wharf_group
 from realtime.snapshot import dashboard_snapshot
-from tests.conftest import VN
-from tests.crews.conftest import START, roster_lines
+from tests.crews.helpers import START, roster_lines
+from tests.helpers import VN
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 

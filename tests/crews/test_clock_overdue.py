@@ -6,8 +6,8 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from crews.stations import station_schedule
-from tests.conftest import VN
-from tests.crews.conftest import START
+from tests.crews.helpers import START
+from tests.helpers import VN
 from vessels.clock import Clock
 
 MINUTE = timedelta(minutes=1)

@@ -18,11 +18,9 @@ from crews.stations import record_staff_test
 from portguard import roles
 from portguard.domain import DomainError, NotAllowed
 from realtime.snapshot import dashboard_snapshot
-from tests.conftest import ARRIVAL, VN, make_user, people_of
-from tests.crews.conftest import START
-from tests.crews.test_station_pages import STATION_PAGE_QUERIES
-from tests.vessels.test_api import client_for as api_client
-from tests.vessels.test_pages import PORT_CALL_QUERIES
+from tests.crews.helpers import START, STATION_PAGE_QUERIES
+from tests.helpers import ARRIVAL, VN, client_for, make_user, people_of
+from tests.vessels.helpers import PORT_CALL_QUERIES
 from vessels.models import Alert
 
 
@@ -139,11 +137,11 @@ def correct_url(test: ScreeningTest) -> str:
 
 
 def post_correction(user, test: ScreeningTest, **body):
-    return api_client(user).post(correct_url(test), {"result": "negative", "reason": REASON, **body}, format="json")
+    return client_for(user).post(correct_url(test), {"result": "negative", "reason": REASON, **body}, format="json")
 
 
 def status_of(call, user) -> str:
-    return api_client(user).get(reverse("api:port-call", args=[call.pk])).json()["status"]
+    return client_for(user).get(reverse("api:port-call", args=[call.pk])).json()["status"]
 
 
 def of_type(broadcasts, kind: str) -> list[dict]:
@@ -256,7 +254,7 @@ def test_a_correction_without_a_reason_is_refused_naming_the_field(clock, make_c
     call = make_call(crew=1)
     positive = record(call, people_of(call)[0], result=TestResult.POSITIVE, now=NOW)
     body = {"result": "negative"} if reason is None else {"result": "negative", "reason": reason}
-    response = api_client(health).post(correct_url(positive), body, format="json")
+    response = client_for(health).post(correct_url(positive), body, format="json")
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["reason"]
     assert ScreeningTest.objects.count() == 1
@@ -323,7 +321,7 @@ def test_a_correction_runs_a_fixed_number_of_queries(
     for person in people_of(call)[1:]:
         record(call, person, now=NOW)
     positive = record(call, people_of(call)[0], result=TestResult.POSITIVE, now=NOW)
-    client = api_client(health)
+    client = client_for(health)
     with django_assert_max_num_queries(CORRECTION_QUERIES):
         response = client.post(correct_url(positive), {"result": "negative", "reason": REASON}, format="json")
     assert response.status_code == 201

@@ -15,9 +15,8 @@ from crews.choices import CrewRole, IdKind
 from crews.crew_lists import CREW_COLUMNS, load_crew_list
 from crews.models import CrewMember, Person
 from portguard.domain import DomainError, InvalidFile, NotAllowed
-from tests.conftest import ARRIVAL, people_of
-from tests.crews.conftest import csv_file, xlsx_file
-from tests.vessels.test_api import client_for
+from tests.crews.helpers import csv_file, xlsx_file
+from tests.helpers import ARRIVAL, client_for, people_of
 from vessels.choices import HandoverState
 from vessels.services import approve_handover, record_departure
 

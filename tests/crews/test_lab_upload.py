@@ -17,9 +17,8 @@ from crews.lab_results import LAB_COLUMNS, load_lab_results, parse_sample_time
 from crews.models import CrewMember, Person, ScreeningTest
 from crews.results import TestData, record_tests
 from portguard.domain import InvalidFile, NotAllowed
-from tests.conftest import ARRIVAL, VN, people_of
-from tests.crews.conftest import csv_file, staff_id, xlsx_file
-from tests.vessels.test_api import client_for
+from tests.crews.helpers import csv_file, staff_id, xlsx_file
+from tests.helpers import ARRIVAL, VN, client_for, people_of
 from vessels.choices import PortCallStatus
 from vessels.models import Alert, PortCall
 from vessels.status import clearance_of

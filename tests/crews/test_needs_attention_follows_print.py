@@ -9,8 +9,8 @@ from crews import schedule
 from crews.results import TestData
 from crews.stations import load_roster, needs_attention, record_staff_tests, station_schedule
 from portguard import demo
-from tests.conftest import VN
-from tests.crews.conftest import START
+from tests.crews.helpers import START
+from tests.helpers import VN
 
 
 def test_staff_who_followed_both_printed_weeks_are_not_overdue(station, supervisor):

@@ -11,7 +11,7 @@ from crews.models import ScreeningTest
 from crews.people import parse_id_number
 from crews.results import TestData, record_test, record_tests
 from portguard.domain import DomainError, NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 
 
 def data(call, person, **overrides):

@@ -9,7 +9,7 @@ from django.utils import translation
 from crews.models import Person, RosterEntry, StaffMember
 from crews.stations import ShiftSpec, load_roster, load_roster_file, set_shifts
 from portguard.domain import InvalidFile, NotAllowed
-from tests.crews.conftest import START, csv_file, roster_lines, staff_id, xlsx_file
+from tests.crews.helpers import START, csv_file, roster_lines, staff_id, xlsx_file
 
 HEADER = "id_number,full_name,date,shift\n"
 

@@ -16,9 +16,8 @@ from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from crews.stations import station_schedule
-from tests.conftest import VN, people_of
-from tests.crews.conftest import START, staff_id
-from tests.vessels.test_api import client_for
+from tests.crews.helpers import START, staff_id
+from tests.helpers import VN, client_for, people_of
 from vessels.choices import ContactReason, PortCallStatus
 from vessels.contacts import confirmed_cases
 from vessels.models import Alert, Contact
@@ -58,7 +57,7 @@ def test_a_result_for_staff_of_another_station_is_refused_to_inspector_and_super
 
 def _lines_for(first: int, count: int):
     from crews.stations import RosterLine
-    from tests.crews.conftest import staff_name
+    from tests.crews.helpers import staff_name
 
     return [
         RosterLine(
@@ -112,7 +111,7 @@ def test_a_staff_positive_raises_an_alert_live_at_the_stations_wharf(
 
 
 def test_a_staff_positive_through_the_lab_upload_raises_the_same_alert(rostered, supervisor):
-    from tests.crews.conftest import csv_file
+    from tests.crews.helpers import csv_file
 
     rostered(staff=3)
     text = f"id_number,kind,sampled_at,result\n{staff_id(1)},rapid,11/08/2021 14:30,positive\n"
@@ -226,7 +225,7 @@ def approved_call(make_call, record, authority):
 
 @pytest.mark.parametrize("door", ["api", "upload"])
 def test_a_positive_pool_after_approval_suspends_the_handover_through_every_door(approved_call, health, door):
-    from tests.crews.conftest import csv_file
+    from tests.crews.helpers import csv_file
 
     call = approved_call
     people = people_of(call)

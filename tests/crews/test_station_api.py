@@ -23,8 +23,8 @@ from crews.stations import (
     station_schedule,
 )
 from portguard.domain import DomainError, NotAllowed
-from tests.conftest import VN
-from tests.crews.conftest import START, csv_file, staff_id, staff_name
+from tests.crews.helpers import START, csv_file, staff_id, staff_name
+from tests.helpers import VN
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 COLUMNS = ["id_number", "full_name", "date", "shift", "kind", "due_from", "due_by", "state", "pool"]

@@ -12,12 +12,11 @@ from crews import schedule
 from crews.models import Person, RosterEntry
 from crews.results import TestData
 from crews.stations import needs_attention, record_staff_tests
-from tests.conftest import VN
-from tests.crews.conftest import START, csv_file, staff_id, staff_name
+from tests.crews.helpers import START, STATION_PAGE_QUERIES, csv_file, staff_id, staff_name
+from tests.helpers import VN
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 11/08/2021 10:00
 HEADER = "id_number,full_name,date,shift\n"
-STATION_PAGE_QUERIES = 23  # one of them lists the week's recorded results and their corrections
 STATION_LIST_QUERIES = 16
 
 

@@ -35,9 +35,9 @@ from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_test
 from portguard import roles
 from realtime.routing import websocket_urlpatterns
-from tests.conftest import ARRIVAL, make_user, people_of
-from tests.crews.conftest import roster_lines
-from tests.realtime.test_dashboard_sockets import close_code, connect, receive_json, token_header
+from tests.crews.helpers import roster_lines
+from tests.helpers import ARRIVAL, make_user, people_of
+from tests.realtime.helpers import ORIGIN, close_code, connect, receive_json, token_header
 from vessels.areas import AreaData, add_epidemic_area
 from vessels.certificate import certificate_token
 from vessels.services import approve_handover
@@ -542,7 +542,6 @@ def test_no_door_writes_on_methods_it_does_not_serve(world):
 # --- Sockets ---------------------------------------------------------------------------
 
 SOCKETS = {"ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA), "ws/province/": ("/ws/province/", PROVINCE)}
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 @pytest.mark.asyncio

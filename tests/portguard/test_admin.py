@@ -12,7 +12,7 @@ from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningT
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
 from portguard.domain import HandoverBlocked
-from tests.conftest import ARRIVAL, make_user, people_of
+from tests.helpers import ARRIVAL, make_user, people_of
 from vessels.choices import PortCallStatus
 from vessels.models import Handover, HandoverEvidence, HandoverRefusal, PortCall, Vessel, Wharf
 from vessels.quarantine import release_quarantine

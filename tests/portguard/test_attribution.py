@@ -17,8 +17,8 @@ from crews.manifest import remove_crew_member
 from crews.models import CrewMember, RosterEntry, ScreeningTest
 from crews.stations import create_station, load_roster
 from portguard import roles
-from tests.conftest import make_user, people_of
-from tests.crews.conftest import csv_file, roster_lines
+from tests.crews.helpers import csv_file, roster_lines
+from tests.helpers import make_user, people_of
 from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area
 from vessels.models import EpidemicArea, PortCall
 from vessels.services import record_departure

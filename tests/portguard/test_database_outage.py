@@ -13,9 +13,8 @@ from django.urls import reverse
 
 from crews.choices import TestResult
 from crews.models import CrewMember, Person, ScreeningTest
-from tests.conftest import ARRIVAL, people_of
-from tests.vessels.test_api import arrival_payload, client_for
-from tests.vessels.test_pages import sheet_post
+from tests.helpers import ARRIVAL, client_for, people_of
+from tests.vessels.helpers import arrival_payload, sheet_post
 from vessels.models import Alert, Handover, HandoverEvidence, HandoverRefusal, PortCall, Vessel
 
 # Real transactions: the request's own atomic() is the outermost one, as in production.

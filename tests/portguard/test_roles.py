@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group
 
 from portguard import roles
-from tests.conftest import make_user
+from tests.helpers import make_user
 from vessels.scope import visible_port_calls, visible_wharves
 
 

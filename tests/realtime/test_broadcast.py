@@ -10,7 +10,7 @@ from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
 from crews.results import TestData, record_test
 from realtime.broadcast import PROVINCE_GROUP, wharf_group
-from tests.conftest import people_of
+from tests.helpers import people_of
 
 
 def test_events_are_sent_only_after_commit(make_call, monkeypatch, django_capture_on_commit_callbacks):

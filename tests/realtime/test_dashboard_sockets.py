@@ -9,43 +9,19 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from crews.choices import TestKind, TestResult
 from crews.results import TestData, record_test
-from portguard.asgi import application
 from realtime.broadcast import wharf_group
 from realtime.consumers import CLOSE_RESYNC
 from realtime.layers import RESYNC
-from tests.conftest import people_of
+from tests.helpers import people_of
+from tests.realtime.helpers import ORIGIN, close_code, connect, receive_json, token_header
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-def token_header(user):
-    return (b"authorization", f"Token {Token.objects.get_or_create(user=user)[0].key}".encode())
-
-
-async def connect(path, *headers):
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
-    connected, _subprotocol = await communicator.connect()
-    return communicator, connected
-
-
-async def close_code(communicator):
-    output = await communicator.receive_output(timeout=3)
-    assert output["type"] == "websocket.close"
-    return output["code"]
-
-
-async def receive_json(communicator):
-    return json.loads(await communicator.receive_from(timeout=3))
 
 
 async def test_anonymous_socket_is_closed_as_unauthenticated(cam_pha):

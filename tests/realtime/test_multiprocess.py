@@ -22,7 +22,7 @@ from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
-from tests.conftest import people_of
+from tests.helpers import people_of
 from tests.realtime.servers import Daphne, PrivateRedis, running
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from realtime.shared import SharedReads
-from tests.realtime.test_dashboard_sockets import connect, receive_json, token_header
+from tests.realtime.helpers import connect, receive_json, token_header
 
 pytestmark = pytest.mark.asyncio
 

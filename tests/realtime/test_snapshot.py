@@ -14,8 +14,8 @@ from crews import schedule
 from crews.stations import create_station, load_roster, needs_attention
 from portguard import roles
 from realtime.snapshot import dashboard_snapshot
-from tests.conftest import VN, make_user
-from tests.crews.conftest import START, roster_lines, staff_id
+from tests.crews.helpers import START, roster_lines, staff_id
+from tests.helpers import VN, make_user
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 # Per KCS station at the wharves shown, on top of the dashboard's own queries.
@@ -170,7 +170,7 @@ def test_the_wharf_dashboard_with_a_station_runs_a_fixed_number_of_queries(
 def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
     inspector, health, cam_pha, make_call, record, calls, django_assert_max_num_queries
 ):
-    from tests.conftest import people_of
+    from tests.helpers import people_of
     from vessels.alerts import acknowledge_alert
     from vessels.models import Alert
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from crews.choices import TestResult
 from crews.manifest import add_crew_member
 from realtime.snapshot import dashboard_snapshot
-from tests.conftest import ARRIVAL, crew_data, people_of
+from tests.helpers import ARRIVAL, crew_data, people_of
 from vessels.areas import ViolationData, record_violation
 from vessels.models import PortCall
 from vessels.services import approve_handover

@@ -10,7 +10,7 @@ from crews.choices import TestKind, TestResult
 from crews.manifest import add_crew_member
 from crews.people import PersonData
 from portguard.domain import DomainError, NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.alerts import acknowledge_alert
 from vessels.choices import AlertKind
 from vessels.models import Alert

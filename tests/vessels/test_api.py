@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crews.models import ScreeningTest
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, client_for, people_of
+from tests.vessels.helpers import arrival_payload
 from vessels.models import Handover, PortCall
 
 NOW = ARRIVAL + timedelta(hours=2)
@@ -19,32 +19,6 @@ NOW = ARRIVAL + timedelta(hours=2)
 def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-def arrival_payload(**overrides):
-    payload = {
-        "wharf": "CP-03",
-        "vessel": {"registration": "qn 4567", "name": "Hoàng Long 18", "kind": "self_propelled_barge"},
-        "arrived_at": "2021-08-12T08:30:00+07:00",
-        "origin": "Hải Phòng",
-        "crew": [
-            {
-                "id_number": "022081000123",
-                "full_name": "Nguyễn Văn Hùng",
-                "role": "captain",
-                "date_of_birth": "1981-04-02",
-            },
-            {"id_number": "031234567", "full_name": "Trần Thị Lan", "role": "worker"},
-        ],
-    }
-    payload.update(overrides)
-    return payload
 
 
 def test_anonymous_calls_are_refused_with_json(db):

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from crews.choices import TestKind, TestResult
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels import certificate
 from vessels.models import Handover
 from vessels.services import approve_handover

@@ -7,7 +7,7 @@ import time_machine
 
 from crews.choices import Screening, TestKind, TestResult
 from crews.corrections import correct_test
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.choices import PortCallStatus
 from vessels.status import clearance_of
 

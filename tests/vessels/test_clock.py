@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crews.choices import TestKind
 from portguard.models import Lease
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.clock import Clock
 from vessels.services import record_departure
 

@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
 from portguard.models import Lease
-from tests.conftest import people_of
+from tests.helpers import people_of
 from tests.realtime.servers import Daphne, running, wait_until
 from tests.realtime.servers import test_database_env as database_env
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.stations import RosterLine, create_station, load_roster
 from portguard.domain import NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.choices import ContactLevel, ContactReason
 from vessels.contact_rule import OnBoard, OnShift, Stay, contacts_of
 from vessels.contacts import CONTACT_COLUMNS, recompute_contacts

@@ -14,8 +14,8 @@ from crews.models import Person
 from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_tests
 from portguard.domain import HandoverBlocked
-from tests.conftest import ARRIVAL, VN, people_of
-from tests.crews.conftest import roster_lines, staff_id
+from tests.crews.helpers import roster_lines, staff_id
+from tests.helpers import ARRIVAL, VN, people_of
 from vessels import reports
 from vessels.models import HandoverRefusal
 from vessels.reports import CallRow, Day, HandoverRow, KcsRow, RefusalRow, TestRow, aggregate

@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 
 from crews.choices import TestResult
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.models import PortCall, Wharf
 from vessels.services import approve_handover
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from crews.choices import Screening, TestKind
 from portguard.collation import fold_place
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
-from tests.conftest import ARRIVAL, VN, make_user, people_of
+from tests.helpers import ARRIVAL, VN, make_user, people_of
 from tests.vessels.flags import shown_flags
 from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area, delete_epidemic_area
 from vessels.choices import PortCallStatus

@@ -9,7 +9,7 @@ from crews.choices import CrewRole, TestKind, TestResult
 from crews.manifest import add_crew_member, remove_crew_member
 from crews.people import PersonData
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.choices import HandoverState, PortCallStatus
 from vessels.models import Handover
 from vessels.services import approve_handover, record_departure

@@ -12,7 +12,7 @@ from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
 from crews.results import TestData, record_test
 from portguard.domain import DomainError
-from tests.conftest import people_of
+from tests.helpers import people_of
 from vessels.choices import HandoverState
 from vessels.models import Handover
 

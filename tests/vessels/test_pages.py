@@ -12,7 +12,8 @@ from django.urls import reverse
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
-from tests.conftest import ARRIVAL, VN, people_of
+from tests.helpers import ARRIVAL, people_of
+from tests.vessels.helpers import PORT_CALL_QUERIES, sheet_post
 from vessels.models import Handover, PortCall
 from vessels.services import approve_handover
 
@@ -26,11 +27,6 @@ def frozen():
         yield
 
 
-def local(dt) -> str:
-    """A datetime as a phone's datetime-local input sends it (Vietnam time)."""
-    return dt.astimezone(VN).strftime("%Y-%m-%dT%H:%M")
-
-
 def call_url(call, name="port-call") -> str:
     return reverse(name, args=[call.pk])
 
@@ -42,13 +38,6 @@ def record_all(user, call, result=TestResult.NEGATIVE, sampled_at=None):
         for p in people_of(call)
     ]
     return record_tests(user, entries, now=sampled_at + timedelta(minutes=20))
-
-
-def sheet_post(call, results: dict, sampled_at=None, kind=TestKind.RAPID) -> dict:
-    data = {"kind": kind, "sampled_at": local(sampled_at or NOW - timedelta(minutes=20)), "kit_lot": "LOT-7"}
-    for person, result in results.items():
-        data[f"result_{person.pk}"] = result
-    return data
 
 
 # --- Login and scope -----------------------------------------------------------------
@@ -482,7 +471,6 @@ def test_the_language_switch_remembers_english(client, inspector):
 # and violations (R5), one query each whatever the number of calls. The port call page
 # adds one for its recorded results, corrections and their authors.
 HOME_QUERIES = 12
-PORT_CALL_QUERIES = 14
 APPROVALS_QUERIES = 11
 
 

@@ -12,7 +12,7 @@ from crews.choices import Screening, TestKind, TestResult
 from crews.models import ScreeningTest
 from portguard import roles
 from portguard.domain import DomainError, NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from vessels.choices import PortCallStatus
 from vessels.clearance import Validity, screen_person
 from vessels.models import QuarantineRelease

@@ -10,7 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from portguard.domain import DomainError, NotAllowed
-from tests.conftest import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of
 from tests.vessels.flags import shown_flags
 from vessels.areas import ViolationData, record_violation
 from vessels.choices import ViolationKind, ViolationTarget

@@ -1,0 +1,30 @@
+"""Plain helpers for the dashboard sockets, driven in process through the ASGI application."""
+
+import json
+
+from channels.testing import WebsocketCommunicator
+from rest_framework.authtoken.models import Token
+
+from portguard.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+def token_header(user):
+    return (b"authorization", f"Token {Token.objects.get_or_create(user=user)[0].key}".encode())
+
+
+async def connect(path, *headers):
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
+async def close_code(communicator):
+    output = await communicator.receive_output(timeout=3)
+    assert output["type"] == "websocket.close"
+    return output["code"]
+
+
+async def receive_json(communicator):
+    return json.loads(await communicator.receive_from(timeout=3))
