@@ -72,6 +72,20 @@ class CrewMember(models.Model):
         null=True,
         blank=True,
     )
+    client_uuid = models.UUIDField(
+        _("client key"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The key the adding page or app sent: the same addition sent again is stored once."),
+    )
+    removal_client_uuid = models.UUIDField(
+        _("removal client key"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The key the removal was sent with: sent again, it is recorded once."),
+    )
 
     class Meta:
         ordering = ["port_call", "role", "id"]

@@ -113,6 +113,20 @@ class PortCall(models.Model):
             "Raised with every change the dashboards are told of, so that they drop an older one arriving late."
         ),
     )
+    client_uuid = models.UUIDField(
+        _("client key"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The key the registering page or app sent: the same registration sent again is stored once."),
+    )
+    departure_client_uuid = models.UUIDField(
+        _("departure client key"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The key the departure was sent with: sent again, it is recorded once."),
+    )
 
     class Meta:
         ordering = ["-arrived_at", "-id"]
