@@ -1,9 +1,12 @@
 """Plain helpers and constants the tests import: the fixtures that use them live in
 conftest.py, which pytest loads by itself and no test imports."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -11,6 +14,7 @@ from rest_framework.test import APIClient
 from crews.choices import CrewRole
 from crews.models import Person
 from crews.people import PersonData
+from portguard.domain import DomainError
 from vessels.models import PortCall
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,3 +51,18 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
+
+
+ANY_FIELD = object()
+
+
+@contextmanager
+def refused(code: str, kind: type[DomainError] = DomainError, *, field=ANY_FIELD) -> Iterator[pytest.ExceptionInfo]:
+    """Expect the domain layer to refuse with this ``code`` (and this ``field``, when given):
+    a refusal for another reason, out of scope instead of against a rule say, fails the test.
+    A ``NotAllowed`` names the wharf or station it is out of scope of, no field for a role."""
+    with pytest.raises(kind) as error:
+        yield error
+    assert error.value.code == code, f"refused as {error.value.code!r}: {error.value.message}"
+    if field is not ANY_FIELD:
+        assert error.value.field == field, f"refused on {error.value.field!r}: {error.value.message}"

@@ -14,9 +14,9 @@ from django.utils import translation
 from crews.choices import CrewRole, IdKind
 from crews.crew_lists import CREW_COLUMNS, load_crew_list
 from crews.models import CrewMember, Person
-from portguard.domain import DomainError, InvalidFile, NotAllowed
+from portguard.domain import InvalidFile, NotAllowed
 from tests.crews.helpers import csv_file, xlsx_file
-from tests.helpers import ARRIVAL, client_for, people_of
+from tests.helpers import ARRIVAL, client_for, people_of, refused
 from vessels.choices import HandoverState
 from vessels.services import approve_handover, record_departure
 
@@ -36,9 +36,9 @@ def manifest(call) -> dict[str, str]:
     )
 
 
-def refused(user, call, upload) -> InvalidFile:
+def refusal(user, call, upload) -> InvalidFile:
     before = (Person.objects.count(), CrewMember.objects.count())
-    with pytest.raises(InvalidFile) as error:
+    with refused("invalid_file", InvalidFile) as error:
         load_crew_list(user, call.pk, upload)
     assert (Person.objects.count(), CrewMember.objects.count()) == before
     return error.value
@@ -100,7 +100,7 @@ def test_every_bad_row_is_reported_and_nothing_is_saved(make_call, inspector):
         f"Someone,crew,,,,{captain.id_number}\n"  # row 10: already on board
         "Bùi Văn Tú,crew,,,visa,022081000129\n"  # row 11: unknown document kind
     )
-    error = refused(inspector, call, upload)
+    error = refusal(inspector, call, upload)
     assert error.code == "invalid_file"
     assert [(p["row"], p["column"]) for p in error.rows] == [
         (3, "full_name"),
@@ -120,7 +120,7 @@ def test_every_bad_row_is_reported_and_nothing_is_saved(make_call, inspector):
 
 def test_missing_columns_are_named_on_the_header_row(make_call, inspector):
     call = make_call(crew=0)
-    error = refused(inspector, call, csv_file("full_name,nationality\nNguyễn Văn Hùng,Việt Nam\n"))
+    error = refusal(inspector, call, csv_file("full_name,nationality\nNguyễn Văn Hùng,Việt Nam\n"))
     assert error.rows == [
         {"row": 1, "column": "role", "message": "Missing column."},
         {"row": 1, "column": "id_number", "message": "Missing column."},
@@ -131,11 +131,11 @@ def test_a_file_too_large_or_with_too_many_rows_is_refused(make_call, inspector,
     call = make_call(crew=0)
     settings.PORTGUARD_UPLOAD_MAX_ROWS = 2
     rows = "".join(f"Người {i},crew,,,,0220810001{i:02d}\n" for i in range(3))
-    error = refused(inspector, call, csv_file(HEADER + rows))
+    error = refusal(inspector, call, csv_file(HEADER + rows))
     assert "more than 2 rows" in error.message
     settings.PORTGUARD_UPLOAD_MAX_MB = 1
     big = csv_file(HEADER + "x" * (1024 * 1024 + 1))
-    assert "larger than 1 MB" in refused(inspector, call, big).message
+    assert "larger than 1 MB" in refusal(inspector, call, big).message
 
 
 def test_handover_already_approved_is_suspended_by_newcomers_and_events_follow_commit(
@@ -159,14 +159,13 @@ def test_handover_already_approved_is_suspended_by_newcomers_and_events_follow_c
 def test_scope_permission_and_departure_are_enforced(make_call, inspector, outsider, health):
     call = make_call(crew=0)
     upload = HEADER + "Trần Thị Lan,crew,,,,031234567\n"
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field="wharf"):
         load_crew_list(outsider, call.pk, csv_file(upload))
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field=None):
         load_crew_list(health, call.pk, csv_file(upload))
     record_departure(inspector, call.pk)
-    with pytest.raises(DomainError) as departed:
+    with refused("departed"):
         load_crew_list(inspector, call.pk, csv_file(upload))
-    assert departed.value.code == "departed"
     assert not CrewMember.objects.exists()
 
 

@@ -18,7 +18,7 @@ from crews.models import CrewMember, Person, ScreeningTest
 from crews.results import TestData, record_tests
 from portguard.domain import InvalidFile, NotAllowed
 from tests.crews.helpers import csv_file, staff_id, xlsx_file
-from tests.helpers import ARRIVAL, VN, client_for, people_of
+from tests.helpers import ARRIVAL, VN, client_for, people_of, refused
 from vessels.choices import PortCallStatus
 from vessels.models import Alert, PortCall
 from vessels.status import clearance_of
@@ -39,8 +39,8 @@ def rows(*lines: str) -> str:
     return HEADER + "".join(line + "\n" for line in lines)
 
 
-def refused(user, text: str) -> InvalidFile:
-    with pytest.raises(InvalidFile) as error:
+def refusal(user, text: str) -> InvalidFile:
+    with refused("invalid_file", InvalidFile) as error:
         load_lab_results(user, csv_file(text))
     assert not ScreeningTest.objects.exists()
     return error.value
@@ -136,7 +136,7 @@ def test_every_bad_row_is_reported_and_nothing_is_saved(make_call, inspector, se
         f"{a.id_number},rt_pcr,{SAMPLED},negative,,{LAB}",  # 15: same as row 2
         f"{b.id_number},rt_pcr,12/08/2021 07:00,negative,,{LAB}",  # 16: before the vessel arrived
     )
-    error = refused(inspector, text)
+    error = refusal(inspector, text)
     assert [(p["row"], p["column"]) for p in error.rows] == [
         (3, "id_number"),
         (4, "id_number"),
@@ -169,7 +169,7 @@ def test_a_port_call_column_is_checked_against_scope_and_manifest(make_call, ins
         f"{mine.id_number},rapid,{SAMPLED},negative,99999999\n"  # no such call
         f"{people_of(other)[0].id_number},rapid,{SAMPLED},negative,\n"  # on a call elsewhere
     )
-    error = refused(inspector, text)
+    error = refusal(inspector, text)
     assert [(p["row"], p["column"]) for p in error.rows] == [(2, "port_call"), (3, "port_call"), (4, "id_number")]
     assert "HL-01" in error.rows[2]["message"]
 
@@ -179,7 +179,7 @@ def test_a_result_already_recorded_is_refused(make_call, inspector):
     (person,) = people_of(call)
     text = rows(f"{person.id_number},rt_pcr,{SAMPLED},negative,,{LAB}")
     load_lab_results(inspector, csv_file(text))
-    with pytest.raises(InvalidFile) as error:
+    with refused("invalid_file", InvalidFile) as error:
         load_lab_results(inspector, csv_file(text))
     assert error.value.rows[0]["message"] == "This result was already recorded."
     assert ScreeningTest.objects.count() == 1
@@ -191,8 +191,10 @@ def test_kcs_staff_results_go_to_their_station(rostered, supervisor, inspector):
         f"{staff_id(0)},rt_pcr_pooled,09/08/2021 15:00,negative,K-1,{LAB}",
         f"{staff_id(1)},rt_pcr_pooled,09/08/2021 15:00,negative,K-1,{LAB}",
     )
-    with pytest.raises(InvalidFile):  # an inspector of the wharf does not supervise its station
+    with refused("invalid_file", InvalidFile) as error:  # an inspector of the wharf does not supervise its station
         load_lab_results(inspector, csv_file(text))
+    assert [(r["row"], r["column"]) for r in error.value.rows] == [(2, "id_number"), (3, "id_number")]
+    assert all("on the staff of no KCS station you may see" in r["message"] for r in error.value.rows)
     load_lab_results(supervisor, csv_file(text))
     assert set(ScreeningTest.objects.values_list("station", "port_call", "result")) == {
         (station.pk, None, TestResult.NEGATIVE)
@@ -254,8 +256,8 @@ def test_limits_on_rows_and_permission(make_call, inspector, authority, settings
     call = make_call(crew=3)
     settings.PORTGUARD_UPLOAD_MAX_ROWS = 2
     text = rows(*(f"{p.id_number},rt_pcr,{SAMPLED},negative,,{LAB}" for p in people_of(call)))
-    assert "more than 2 rows" in refused(inspector, text).message
-    with pytest.raises(NotAllowed):
+    assert "more than 2 rows" in refusal(inspector, text).message
+    with refused("forbidden", NotAllowed, field=None):
         load_lab_results(authority, csv_file(text))
 
 

@@ -10,8 +10,8 @@ from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
 from crews.people import parse_id_number
 from crews.results import TestData, record_test, record_tests
-from portguard.domain import DomainError, NotAllowed
-from tests.helpers import ARRIVAL, people_of
+from portguard.domain import NotAllowed
+from tests.helpers import ARRIVAL, people_of, refused
 
 
 def data(call, person, **overrides):
@@ -64,32 +64,29 @@ def test_a_retry_tells_the_dashboards_the_calls_state_again(
 def test_sample_in_the_future_is_refused(make_call, inspector):
     call = make_call(crew=1)
     (captain,) = people_of(call)
-    with pytest.raises(DomainError) as refused:
+    with refused("invalid", field="sampled_at"):
         record_test(inspector, data(call, captain, sampled_at=NOW + timedelta(hours=1)), now=NOW)
-    assert refused.value.field == "sampled_at"
 
 
 def test_sample_before_arrival_is_refused(make_call, inspector):
     call = make_call(crew=1)
     (captain,) = people_of(call)
-    with pytest.raises(DomainError) as refused:
+    with refused("invalid", field="sampled_at"):
         record_test(inspector, data(call, captain, sampled_at=ARRIVAL - timedelta(hours=1)), now=NOW)
-    assert refused.value.field == "sampled_at"
 
 
 def test_person_not_on_the_manifest_is_refused(make_call, inspector):
     call = make_call(crew=1)
     stranger = people_of(make_call(crew=1))[0]
-    with pytest.raises(DomainError) as refused:
+    with refused("invalid", field="id_number"):
         record_test(inspector, data(call, stranger), now=NOW)
-    assert refused.value.field == "id_number"
 
 
 def test_batch_is_all_or_nothing(make_call, inspector):
     call = make_call(crew=3)
     first, second, third = people_of(call)
     entries = [data(call, first), data(call, second), data(call, third, sampled_at=NOW + timedelta(days=1))]
-    with pytest.raises(DomainError):
+    with refused("invalid", field="sampled_at"):
         record_tests(inspector, entries, now=NOW)
     assert not ScreeningTest.objects.exists()
     record_tests(inspector, entries[:2], now=NOW)
@@ -99,7 +96,7 @@ def test_batch_is_all_or_nothing(make_call, inspector):
 def test_inspector_of_another_wharf_cannot_record_for_this_call(make_call, outsider):
     call = make_call(crew=1)
     (captain,) = people_of(call)
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field="wharf"):
         record_test(outsider, data(call, captain), now=NOW)
     assert not ScreeningTest.objects.exists()
 
@@ -107,7 +104,7 @@ def test_inspector_of_another_wharf_cannot_record_for_this_call(make_call, outsi
 def test_port_authority_does_not_record_results(make_call, authority):
     call = make_call(crew=1)
     (captain,) = people_of(call)
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field=None):
         record_test(authority, data(call, captain), now=NOW)
 
 
@@ -132,5 +129,5 @@ def test_id_numbers_are_normalised_and_their_kind_told(raw, expected):
 
 @pytest.mark.parametrize("raw", ["12345", "0220810001234", "ABC", ""])
 def test_malformed_id_numbers_are_refused(raw):
-    with pytest.raises(DomainError):
+    with refused("invalid", field="id_number"):
         parse_id_number(raw)

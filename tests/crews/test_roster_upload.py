@@ -10,6 +10,7 @@ from crews.models import Person, RosterEntry, StaffMember
 from crews.stations import ShiftSpec, load_roster, load_roster_file, set_shifts
 from portguard.domain import InvalidFile, NotAllowed
 from tests.crews.helpers import START, csv_file, roster_lines, staff_id, xlsx_file
+from tests.helpers import refused
 
 HEADER = "id_number,full_name,date,shift\n"
 
@@ -21,8 +22,8 @@ def english():
         yield
 
 
-def refused(upload, user, station) -> InvalidFile:
-    with pytest.raises(InvalidFile) as error:
+def refusal(upload, user, station) -> InvalidFile:
+    with refused("invalid_file", InvalidFile) as error:
         load_roster_file(user, station, upload)
     assert not RosterEntry.objects.exists()
     return error.value
@@ -73,7 +74,7 @@ def test_every_bad_row_is_reported_with_its_spreadsheet_row_and_nothing_is_saved
         "044444444444,,2021-08-09,S2\n"  # row 8: new person without a name
         "055555555555,Đỗ Quốc Việt,,\n"  # row 9: empty date and shift
     )
-    error = refused(upload, supervisor, station)
+    error = refusal(upload, supervisor, station)
     assert error.code == "invalid_file"
     assert [(p["row"], p["column"]) for p in error.rows] == [
         (3, "id_number"),
@@ -91,7 +92,7 @@ def test_every_bad_row_is_reported_with_its_spreadsheet_row_and_nothing_is_saved
 
 
 def test_missing_columns_are_named_on_the_header_row(station, supervisor):
-    error = refused(csv_file("id_number,name,date\n001234567890,Hằng,2021-08-09\n"), supervisor, station)
+    error = refusal(csv_file("id_number,name,date\n001234567890,Hằng,2021-08-09\n"), supervisor, station)
     assert error.rows == [
         {"row": 1, "column": "full_name", "message": "Missing column."},
         {"row": 1, "column": "shift", "message": "Missing column."},
@@ -108,7 +109,7 @@ def test_missing_columns_are_named_on_the_header_row(station, supervisor):
     ids=["empty", "header only", "row longer than header"],
 )
 def test_empty_or_ragged_csv_is_refused_with_the_row(station, supervisor, upload, row):
-    error = refused(upload, supervisor, station)
+    error = refusal(upload, supervisor, station)
     assert [p["row"] for p in error.rows] == [row]
 
 
@@ -124,7 +125,7 @@ def test_empty_or_ragged_csv_is_refused_with_the_row(station, supervisor, upload
     ids=["pdf", "old excel", "binary", "damaged xlsx", "not utf-8"],
 )
 def test_file_that_is_not_a_readable_csv_or_xlsx_is_refused(station, supervisor, name, content, message):
-    error = refused(SimpleUploadedFile(name, content), supervisor, station)
+    error = refusal(SimpleUploadedFile(name, content), supervisor, station)
     assert error.code == "invalid_file" and message in error.message
 
 
@@ -172,13 +173,13 @@ def test_shift_pattern_is_configurable_per_station(station, supervisor):
 
 
 def test_supervisor_of_another_station_may_not_load_its_roster(station, other_supervisor):
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field="station"):
         load_roster_file(other_supervisor, station, csv_file(HEADER + "001234567890,Hằng,2021-08-09,S1\n"))
     assert not RosterEntry.objects.exists()
 
 
 def test_port_authority_reads_rosters_but_may_not_load_them(station, authority):
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field=None):
         load_roster(authority, station, roster_lines(staff=1, days=1))
 
 

@@ -17,7 +17,7 @@ from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from crews.stations import station_schedule
 from tests.crews.helpers import START, staff_id
-from tests.helpers import VN, client_for, people_of
+from tests.helpers import VN, client_for, people_of, refused
 from vessels.choices import ContactReason, PortCallStatus
 from vessels.contacts import confirmed_cases
 from vessels.models import Alert, Contact
@@ -286,9 +286,8 @@ def test_record_test_refuses_a_staff_result_at_a_station_not_supervised(rostered
     person = Person.objects.get(id_number=staff_id(0))
     from portguard.domain import NotAllowed
 
-    with pytest.raises(NotAllowed) as refused:
+    with refused("forbidden", NotAllowed, field="station"):
         record_test(
             supervisor,
             TestData(person=person, kind="rapid", sampled_at=AFTER_SHIFT, result="negative", station=other_station),
         )
-    assert refused.value.code == "forbidden"

@@ -22,9 +22,9 @@ from crews.stations import (
     record_staff_tests,
     station_schedule,
 )
-from portguard.domain import DomainError, NotAllowed
+from portguard.domain import NotAllowed
 from tests.crews.helpers import START, csv_file, staff_id, staff_name
-from tests.helpers import VN
+from tests.helpers import VN, refused
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 COLUMNS = ["id_number", "full_name", "date", "shift", "kind", "due_from", "due_by", "state", "pool"]
@@ -249,17 +249,16 @@ def test_staff_tests_are_recorded_only_by_their_supervisor_and_only_for_staff(
     rostered, supervisor, other_station, other_supervisor, make_call
 ):
     station = rostered(staff=1, days=1)
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field="station"):
         staff_test(other_supervisor, station, 0, at(0, 14, 30))
     stranger = Person.objects.create(full_name="Lê Văn Tám", id_kind="cmnd", id_number="099999999")
-    with pytest.raises(DomainError) as refused:
+    with refused("invalid", field="id_number"):
         record_staff_tests(
             supervisor,
             station,
             [TestData(person=stranger, kind="rapid", sampled_at=at(0, 14, 30), result="negative")],
             now=NOW,
         )
-    assert refused.value.field == "id_number"
     test = staff_test(supervisor, station, 0, at(0, 14, 30))
     assert test.station == station and test.port_call is None and test.recorded_by == supervisor
 

@@ -12,7 +12,7 @@ from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningT
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
 from portguard.domain import HandoverBlocked
-from tests.helpers import ARRIVAL, make_user, people_of
+from tests.helpers import ARRIVAL, make_user, people_of, refused
 from vessels.choices import PortCallStatus
 from vessels.models import Handover, HandoverEvidence, HandoverRefusal, PortCall, Vessel, Wharf
 from vessels.quarantine import release_quarantine
@@ -77,7 +77,7 @@ def add_calls(make_call, record, authority):
         calls = []
         for _ in range(n):
             call = make_call(crew=3)
-            with pytest.raises(HandoverBlocked):
+            with refused("handover_blocked", HandoverBlocked):
                 approve_handover(authority, call.pk, now=ARRIVAL + timedelta(minutes=30))
             for person in people_of(call):
                 record(call, person)

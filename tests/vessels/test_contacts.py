@@ -13,7 +13,7 @@ from django.urls import reverse
 from crews.choices import CrewRole, TestKind, TestResult
 from crews.stations import RosterLine, create_station, load_roster
 from portguard.domain import NotAllowed
-from tests.helpers import ARRIVAL, people_of
+from tests.helpers import ARRIVAL, people_of, refused
 from vessels.choices import ContactLevel, ContactReason
 from vessels.contact_rule import OnBoard, OnShift, Stay, contacts_of
 from vessels.contacts import CONTACT_COLUMNS, recompute_contacts
@@ -139,7 +139,7 @@ def test_recomputing_finds_the_vessel_registered_late_and_replaces_the_list(scen
 
 @pytest.mark.parametrize("who", ["inspector", "authority", "supervisor"])
 def test_only_a_health_officer_recomputes_a_contact_list(scenario, who, request):
-    with pytest.raises(NotAllowed):
+    with refused("forbidden", NotAllowed, field=None):
         recompute_contacts(request.getfixturevalue(who), scenario["a"].pk, scenario["case"].pk)
 
 
