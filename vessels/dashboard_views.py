@@ -42,7 +42,7 @@ def live_cards(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def live_config(socket_path: str) -> dict[str, Any]:
-    """What dashboard.js needs: where to connect and every word it may have to show."""
+    """What the dashboard's script needs: where to connect and every word it may have to show."""
     return {
         "socket": socket_path,
         "callUrl": reverse("port-call", args=[0]),
