@@ -91,8 +91,20 @@ async def until(check, timeout: float = 5) -> None:
             await asyncio.sleep(0.02)
 
 
+def counted_beats(monkeypatch, shard) -> list[float]:
+    """The beats the shard makes from now on, one entry each once it is done."""
+    beats, beat = [], shard.beat
+
+    async def counted(timeout):
+        await beat(timeout)
+        beats.append(timeout)
+
+    monkeypatch.setattr(shard, "beat", counted)
+    return beats
+
+
 @pytest.mark.asyncio
-async def test_a_process_gone_silent_makes_the_others_refresh_their_sockets(private_redis, settings):
+async def test_a_process_gone_silent_makes_the_others_refresh_their_sockets(private_redis, settings, monkeypatch):
     settings.PORTGUARD_PROCESS_HEARTBEAT_MS = 100
     survivor, channel = await subscribed_layer(private_redis)
     doomed, _its_channel = await subscribed_layer(private_redis)
@@ -100,7 +112,8 @@ async def test_a_process_gone_silent_makes_the_others_refresh_their_sockets(priv
     assert await asyncio.wait_for(survivor.receive(channel), 5) == {"type": "dashboard.event", "text": "{}"}
     await until(lambda: shard_of(doomed).process_id in shard_of(survivor).peers)
     assert shard_of(survivor).process_id in shard_of(doomed).peers
-    await asyncio.sleep(0.5)  # five beats of both: a peer that beats is no news
+    beats = counted_beats(monkeypatch, shard_of(survivor)), counted_beats(monkeypatch, shard_of(doomed))
+    await until(lambda: all(len(b) >= 5 for b in beats))  # a peer that beats is no news
     assert survivor._get_layer().channels[channel].empty()
 
     # Killed: it stops beating, and its last beat stays behind in Redis.

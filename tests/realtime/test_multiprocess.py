@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from redis.asyncio import Redis
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -127,7 +128,7 @@ def test_a_write_a_killed_process_never_published_reaches_the_other_process_dash
             (before,) = (await next_of_type(on_b, "snapshot"))["port_calls"]
             assert before["status"] == "awaiting_tests"
             await asyncio.to_thread(committed_but_never_published)
-            await asyncio.sleep(1)  # a few beats: B has seen A alive
+            await each_beat_after_the_others(redis.url, processes=2)  # so B has seen A alive
             a.kill()
             (after,) = (await next_of_type(on_b, "snapshot", timeout=10))["port_calls"]
             assert after["status"] == "blocked"
@@ -186,6 +187,25 @@ async def until(check, what: str, timeout: float = 10) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def each_beat_after_the_others(redis_url: str, processes: int, timeout: float = 10) -> None:
+    """Wait until every process has beaten in Redis after all of them had beaten once: a
+    beat reads who else beat lately (realtime/layers.py), so each has seen the others alive."""
+    client = Redis.from_url(redis_url)
+
+    async def last_beats() -> dict[bytes, float]:
+        keys = [key async for key in client.scan_iter(match="*:processes")]
+        return dict(await client.zrange(keys[0], 0, -1, withscores=True)) if keys else {}
+
+    try:
+        async with asyncio.timeout(timeout):
+            while len(first := await last_beats()) < processes:
+                await asyncio.sleep(0.02)
+            while not all(beat > max(first.values()) for beat in (await last_beats()).values()):
+                await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()
 
 
 async def reconnect(server: Daphne, token: str):

@@ -27,7 +27,17 @@ class Reads:
         return f"read {number}"
 
 
+async def until(check) -> None:
+    """Let the other tasks run until ``check()`` holds."""
+    async with asyncio.timeout(5):
+        while not check():
+            await asyncio.sleep(0)
+
+
 async def settle():
+    """Let every task that can run go as far as it can. The subject is what has NOT
+    happened then (a read that must wait), so there is no state to wait for; sleep(0)
+    only yields to the event loop, no time passes."""
     for _ in range(5):
         await asyncio.sleep(0)
 
@@ -35,7 +45,7 @@ async def settle():
 async def test_askers_before_a_read_starts_share_it():
     shared, reads = SharedReads(), Reads()
     askers = [asyncio.create_task(shared.get("CP-03", reads)) for _ in range(3)]
-    await settle()
+    await until(lambda: reads.started == 1)  # the askers joined it before it started: tasks run in turn
     reads.release[0].set()
     assert await asyncio.gather(*askers) == ["read 0"] * 3
     assert reads.started == 1
@@ -44,14 +54,13 @@ async def test_askers_before_a_read_starts_share_it():
 async def test_an_asker_during_a_read_gets_the_next_one_shared_with_later_askers():
     shared, reads = SharedReads(), Reads()
     first = asyncio.create_task(shared.get("CP-03", reads))
-    await settle()
-    assert reads.started == 1  # under way: what it reads may predate the next askers
+    await until(lambda: reads.started == 1)  # under way: what it reads may predate the next askers
     later = [asyncio.create_task(shared.get("CP-03", reads)) for _ in range(4)]
     await settle()
     assert reads.started == 1, "the next read waits for the one under way"
     reads.release[0].set()
     assert await first == "read 0"
-    await settle()
+    await until(lambda: reads.started == 2)
     reads.release[1].set()
     assert await asyncio.gather(*later) == ["read 1"] * 4
     assert reads.started == 2
@@ -78,7 +87,7 @@ async def test_an_asker_that_leaves_does_not_cancel_the_read_of_the_others():
     shared, reads = SharedReads(), Reads()
     leaving = asyncio.create_task(shared.get("CP-03", reads))
     staying = asyncio.create_task(shared.get("CP-03", reads))
-    await settle()
+    await until(lambda: reads.started == 1)
     leaving.cancel()
     reads.release[0].set()
     assert await staying == "read 0"
