@@ -475,3 +475,117 @@ class HandoverRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.port_call_id} — {self.refused_at:%Y-%m-%d %H:%M}"
+
+
+# --- Rule R6: health declarations before arrival -----------------------------------
+
+
+class Declaration(models.Model):
+    """A captain's or agent's health declaration (khai báo y tế) for a vessel expected
+    at a wharf. Whoever holds its receipt code may read and amend it until the vessel
+    arrives; only the code's hash is stored."""
+
+    wharf = models.ForeignKey(Wharf, verbose_name=_("wharf"), related_name="declarations", on_delete=models.PROTECT)
+    registration = models.CharField(_("registration number"), max_length=20, help_text=_("For example QN-4567."))
+    vessel_name = models.CharField(_("vessel name"), max_length=200, blank=True)
+    vessel_kind = models.CharField(
+        _("kind of vessel"), max_length=30, choices=VesselKind.choices, default=VesselKind.OTHER
+    )
+    expected_at = models.DateTimeField(_("expected arrival"))
+    declarant_name = models.CharField(_("declarant's name"), max_length=200)
+    declarant_phone = models.CharField(_("declarant's phone"), max_length=20)
+    receipt_hash = models.CharField(
+        _("receipt code hash"),
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text=_("SHA-256 of the receipt code: the code itself is given to the declarant only."),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("The account that sent it over the API; empty for the public form."),
+    )
+    created_at = models.DateTimeField(_("declared at"))
+    amended_at = models.DateTimeField(_("last amended at"), null=True, blank=True)
+    port_call = models.OneToOneField(
+        PortCall,
+        verbose_name=_("port call"),
+        related_name="declaration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("The arrival registered from this declaration."),
+    )
+
+    class Meta:
+        ordering = ["expected_at", "id"]
+        verbose_name = _("health declaration")
+        verbose_name_plural = _("health declarations")
+        indexes = [
+            models.Index(fields=["wharf", "port_call", "expected_at"], name="declaration_wharf_expected"),
+            models.Index(fields=["registration", "port_call"], name="declaration_vessel_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration} → {self.wharf.code} ({self.expected_at:%Y-%m-%d %H:%M})"
+
+
+class DeclaredPortOfCall(models.Model):
+    """A port the vessel called at in the 14 days before its expected arrival."""
+
+    declaration = models.ForeignKey(
+        Declaration, verbose_name=_("declaration"), related_name="ports", on_delete=models.CASCADE
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    port = models.CharField(_("port of call"), max_length=200, help_text=_("Port and province, e.g. Cảng Cái Lân."))
+    left_on = models.DateField(_("left on"))
+
+    class Meta:
+        ordering = ["declaration", "position", "id"]
+        verbose_name = _("declared port of call")
+        verbose_name_plural = _("declared ports of call")
+
+    def __str__(self) -> str:
+        return f"{self.port} ({self.left_on:%Y-%m-%d})"
+
+
+class DeclaredPerson(models.Model):
+    """A person on board as declared: the crew list's fields, their symptoms, contact
+    with a case and the provinces they visited (R4 flags an epidemic area among them)."""
+
+    declaration = models.ForeignKey(
+        Declaration, verbose_name=_("declaration"), related_name="people", on_delete=models.CASCADE
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    full_name = models.CharField(_("full name"), max_length=200)
+    id_kind = models.CharField(_("document kind"), max_length=10)
+    id_number = models.CharField(_("document number"), max_length=20)
+    role = models.CharField(_("role"), max_length=10)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    fever = models.BooleanField(_("fever"), default=False)
+    cough = models.BooleanField(_("cough"), default=False)
+    short_of_breath = models.BooleanField(_("shortness of breath"), default=False)
+    sore_throat = models.BooleanField(_("sore throat"), default=False)
+    lost_taste_or_smell = models.BooleanField(_("loss of taste or smell"), default=False)
+    case_contact = models.BooleanField(_("contact with a case"), default=False)
+    provinces = models.JSONField(
+        _("provinces visited"), default=list, blank=True, help_text=_("In the 14 days before arrival.")
+    )
+
+    class Meta:
+        ordering = ["declaration", "position", "id"]
+        verbose_name = _("declared person")
+        verbose_name_plural = _("declared people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "id_kind", "id_number"], name="declared_person_once_per_declaration"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.id_number})"
