@@ -78,7 +78,7 @@ def tick(clock: Clock, now) -> None:
     assert outcome["held"], "the clock ticked"
 
 
-def test_a_dashboard_shows_a_call_awaiting_tests_when_its_negatives_expire(cleared, served, open_phone):
+def test_a_dashboard_shows_a_call_awaiting_tests_when_its_negatives_expire(cleared, served, open_phone, tmp_path):
     dashboard = open_phone(served.http)
     log_in(dashboard, "alice")
     open_live(dashboard, "/wharves/CP-03/")
@@ -99,5 +99,5 @@ def test_a_dashboard_shows_a_call_awaiting_tests_when_its_negatives_expire(clear
     expect(dashboard.locator("[data-feed]")).to_contain_text(
         f"{registration} tại CP-03 Bến Mông Dương: Chờ xét nghiệm, 0/2 người âm tính."
     )
-    dashboard.screenshot(path="/tmp/portguard-clock-expiry.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "clock-expiry.png", full_page=True)
     assert dashboard.evaluate("window.sameDocument") is True, "no reload"

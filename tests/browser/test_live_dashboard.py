@@ -31,7 +31,7 @@ def call(make_call, authority):
     return make_call(crew=3, arrived_at=timezone.now() - timedelta(hours=1))
 
 
-def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(call, daphne, open_phone):
+def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(call, daphne, open_phone, tmp_path):
     registration = call.vessel.registration
     positive, *negatives = people_of(call)
 
@@ -40,7 +40,7 @@ def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(c
     open_live(dashboard, "/wharves/CP-03/")
     card = dashboard.locator(f'[data-call="{call.pk}"]')
     expect(card.locator('[data-field="status"]')).to_have_text("Chờ xét nghiệm")
-    dashboard.screenshot(path="/tmp/portguard-live-wharf.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "live-wharf.png", full_page=True)
 
     province = open_phone(daphne.http)
     log_in(province, "bob")
@@ -76,7 +76,7 @@ def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(c
     expect(banner).to_contain_text(f"Phương tiện {registration} tại CP-03 Bến Mông Dương")
     expect(banner).to_contain_text("Test nhanh kháng nguyên, lấy mẫu lúc")
     assert banner.bounding_box()["y"] == 0  # it takes over the top of the screen
-    dashboard.screenshot(path="/tmp/portguard-live-alert.png")
+    dashboard.screenshot(path=tmp_path / "live-alert.png")
 
     # The province overview: the same alert, and the wharf's counts.
     expect(province.locator("[data-alert-banner]")).to_be_visible()
@@ -84,19 +84,19 @@ def test_a_positive_entered_on_one_phone_reaches_the_dashboards_without_reload(c
     expect(cam_pha_row.locator('[data-count="blocked"]')).to_have_text("1")
     expect(cam_pha_row.locator('[data-count="awaiting"]')).to_have_text("0")
     expect(province.locator('[data-total="blocked"]')).to_have_text("1")
-    province.screenshot(path="/tmp/portguard-live-province.png", full_page=True)
+    province.screenshot(path=tmp_path / "live-province.png", full_page=True)
 
     # The alert stays until someone taps "Đã biết".
     banner.get_by_role("button", name="Đã biết").tap()
     expect(banner).to_be_hidden()
     expect(card.locator('[data-field="status"]')).to_have_text("Bị chặn")
-    dashboard.screenshot(path="/tmp/portguard-live-feed.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "live-feed.png", full_page=True)
     assert dashboard.evaluate("window.sameDocument") is True
     assert province.evaluate("window.sameDocument") is True
 
 
 def test_after_the_server_drops_the_socket_the_dashboard_reconnects_to_the_fresh_state(
-    call, inspector, daphne, open_phone
+    call, inspector, daphne, open_phone, tmp_path
 ):
     dashboard = open_phone(daphne.http)
     log_in(dashboard, "alice")
@@ -108,7 +108,7 @@ def test_after_the_server_drops_the_socket_the_dashboard_reconnects_to_the_fresh
     daphne.stop()
     expect(status).to_have_attribute("data-state", "reconnecting")
     expect(status).to_contain_text("Đang kết nối lại…")
-    dashboard.screenshot(path="/tmp/portguard-live-reconnecting.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "live-reconnecting.png", full_page=True)
 
     # Results recorded while the dashboard is away, one of them positive: no event can
     # reach it, not even the positive's alert.
@@ -137,10 +137,10 @@ def test_after_the_server_drops_the_socket_the_dashboard_reconnects_to_the_fresh
     expect(banner).to_be_visible()
     expect(banner.locator(".alert-name")).to_have_text(positive.full_name)
     assert dashboard.evaluate("window.sameDocument") is True
-    dashboard.screenshot(path="/tmp/portguard-live-reconnected.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "live-reconnected.png", full_page=True)
 
 
-def test_a_dashboard_whose_session_ended_stops_reconnecting_and_asks_to_log_in(call, daphne, open_phone):
+def test_a_dashboard_whose_session_ended_stops_reconnecting_and_asks_to_log_in(call, daphne, open_phone, tmp_path):
     dashboard = open_phone(daphne.http)
     log_in(dashboard, "alice")
     open_live(dashboard, "/wharves/CP-03/")
@@ -157,7 +157,7 @@ def test_a_dashboard_whose_session_ended_stops_reconnecting_and_asks_to_log_in(c
     expect(status).to_have_attribute("data-state", "unauthenticated", timeout=RECONNECT_TIMEOUT_MS)
     expect(status).to_contain_text("Phiên đăng nhập đã hết hạn.")
     expect(status.get_by_role("link", name="Đăng nhập")).to_have_attribute("href", "/login/?next=/wharves/CP-03/")
-    dashboard.screenshot(path="/tmp/portguard-live-logged-out.png", full_page=True)
+    dashboard.screenshot(path=tmp_path / "live-logged-out.png", full_page=True)
 
 
 def test_a_confirmed_case_puts_the_quarantine_in_the_dashboard_feed(call, daphne, open_phone):

@@ -25,10 +25,10 @@ def log_out(page) -> None:
     page.wait_for_url("**/login/")
 
 
-def test_inspector_records_everyone_negative_then_authority_approves(call, authority, phone):
+def test_inspector_records_everyone_negative_then_authority_approves(call, authority, phone, tmp_path):
     log_in(phone, "alice")
     assert phone.locator(".who").inner_text().endswith("Kiểm soát viên bến")
-    phone.screenshot(path="/tmp/portguard-home.png", full_page=True)
+    phone.screenshot(path=tmp_path / "home.png", full_page=True)
     phone.click(f"text={call.vessel.registration}")
     phone.wait_for_url(f"**/port-calls/{call.pk}/")
     assert phone.locator(".call-head .chip").inner_text() == "Chờ xét nghiệm"
@@ -40,7 +40,7 @@ def test_inspector_records_everyone_negative_then_authority_approves(call, autho
 
     for person in people_of(call):
         phone.locator(f'li[data-person="{person.id_number}"] .opt-negative').tap()
-    phone.screenshot(path="/tmp/portguard-sheet-before-save.png", full_page=True)
+    phone.screenshot(path=tmp_path / "sheet-before-save.png", full_page=True)
     phone.get_by_role("button", name="Lưu kết quả").tap()
     phone.wait_for_selector(".msg-success")
 
@@ -48,7 +48,7 @@ def test_inspector_records_everyone_negative_then_authority_approves(call, autho
     assert phone.locator('[data-screening="negative"]').count() == 3
     assert phone.locator(".call-head .chip").inner_text() == "Đủ điều kiện"
     assert ScreeningTest.objects.filter(port_call=call, result="negative").count() == 3
-    phone.screenshot(path="/tmp/portguard-sheet-saved.png", full_page=True)
+    phone.screenshot(path=tmp_path / "sheet-saved.png", full_page=True)
 
     log_out(phone)
     log_in(phone, "bob")
@@ -61,4 +61,4 @@ def test_inspector_records_everyone_negative_then_authority_approves(call, autho
     handover = Handover.objects.get(port_call=call)
     assert handover.approved_by == authority
     assert handover.evidence.count() == 3
-    phone.screenshot(path="/tmp/portguard-approvals.png", full_page=True)
+    phone.screenshot(path=tmp_path / "approvals.png", full_page=True)

@@ -57,7 +57,7 @@ def test_supervisor_loads_a_roster_and_sees_the_week(station, phone, tmp_path):
         "4\tdate\t31/02/2021 không phải là ngày dạng 2021-08-09 hoặc 09/08/2021."
     ]
     assert not RosterEntry.objects.exists()
-    phone.screenshot(path="/tmp/portguard-station-refused.png", full_page=True)
+    phone.screenshot(path=tmp_path / "station-refused.png", full_page=True)
 
     good = roster_csv(
         tmp_path / "lich-truc.csv",
@@ -82,4 +82,4 @@ def test_supervisor_loads_a_roster_and_sees_the_week(station, phone, tmp_path):
     assert first_row.nth(0).locator(".shift").inner_text() == "S1"
     assert "Test nhanh" in first_row.nth(0).inner_text()
     assert first_row.nth(6).inner_text().strip() == "nghỉ"
-    phone.screenshot(path="/tmp/portguard-station.png", full_page=True)
+    phone.screenshot(path=tmp_path / "station.png", full_page=True)
