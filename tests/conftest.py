@@ -1,6 +1,7 @@
 """Shared personas and data: an inspector of Cẩm Phả, an inspector of Hạ Long (the
 outsider for Cẩm Phả), a port authority officer, a health officer, a TKV supervisor."""
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -108,8 +109,6 @@ def fast_password_hasher(settings):
 def broadcasts(monkeypatch) -> list[dict]:
     """Every event sent to the dashboards, decoded, in order (run the on-commit callbacks
     with ``django_capture_on_commit_callbacks(execute=True)``)."""
-    import json
-
     sent: list[dict] = []
     monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
     return sent

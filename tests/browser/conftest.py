@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.db import connections
+from playwright.sync_api import sync_playwright
 
 from tests.realtime.servers import Daphne
 
@@ -30,8 +31,6 @@ def browser(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
     # (fixtures, assertions) are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

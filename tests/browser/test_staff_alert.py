@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from crews.stations import RosterLine, create_station, load_roster
 from tests.browser.helpers import log_in, open_live
+from vessels.areas import AreaData, add_epidemic_area
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,8 +98,6 @@ def post_json(base_url: str, path: str, user, body: dict) -> dict:
 def test_a_vessel_from_an_epidemic_area_registered_while_the_dashboard_is_open_shows_its_flag(
     cam_pha, inspector, health, daphne, open_phone
 ):
-    from vessels.areas import AreaData, add_epidemic_area
-
     add_epidemic_area(health, AreaData("Bắc Giang", active_from=timezone.localdate() - timedelta(days=3)))
     dashboard = open_phone(daphne.http)
     log_in(dashboard, "alice")

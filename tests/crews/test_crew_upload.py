@@ -10,6 +10,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from openpyxl import load_workbook
 
 from crews.choices import CrewRole, IdKind
 from crews.crew_lists import CREW_COLUMNS, load_crew_list
@@ -244,8 +245,6 @@ def test_template_files_have_the_columns_and_load_once_filled(client, make_call,
     frame = reader(io.BytesIO(body), dtype=str)
     assert tuple(frame.columns) == CREW_COLUMNS and frame.empty
     if fmt == "xlsx":
-        from openpyxl import load_workbook
-
         book = load_workbook(io.BytesIO(body))
         sheet = book.worksheets[0]
         sheet.append(["Nguyễn Văn Hùng", "thuyền trưởng", "Việt Nam", "02/04/1981", "", "022081000123"])

@@ -2,9 +2,11 @@
 ``record_tests``, or nothing with every bad row; queries do not grow with the rows."""
 
 import asyncio
+import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 import time_machine
 from asgiref.sync import async_to_sync, sync_to_async
@@ -20,7 +22,7 @@ from portguard.domain import InvalidFile, NotAllowed
 from tests.crews.helpers import csv_file, staff_id, xlsx_file
 from tests.helpers import ARRIVAL, VN, client_for, people_of, refused
 from vessels.choices import PortCallStatus
-from vessels.models import Alert, PortCall
+from vessels.models import Alert, PortCall, Vessel
 from vessels.status import clearance_of
 
 HEADER = "id_number,kind,sampled_at,result,pool_id,lab\n"
@@ -204,7 +206,6 @@ def test_kcs_staff_results_go_to_their_station(rostered, supervisor, inspector):
 def test_xlsx_with_date_time_cells_is_read_as_vietnam_time(make_call, inspector):
     call = make_call(crew=1)
     (person,) = people_of(call)
-    from datetime import datetime
 
     upload = xlsx_file(
         [
@@ -328,7 +329,6 @@ def test_ten_thousand_rows_are_recorded_in_one_upload(inspector, cam_pha, health
     people = Person.objects.bulk_create(
         Person(full_name=f"Người {i}", id_kind="cccd", id_number=f"0229{i:08d}") for i in range(vessels * 20)
     )
-    from vessels.models import Vessel
 
     boats = Vessel.objects.bulk_create(Vessel(registration=f"QN-{10000 + i}") for i in range(vessels))
     calls = PortCall.objects.bulk_create(
@@ -368,10 +368,6 @@ def test_page_is_refused_to_a_role_that_records_no_results(client, authority):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_template_files_have_the_columns(client, health, fmt):
-    import io
-
-    import pandas as pd
-
     client.force_login(health)
     response = client.get(reverse(f"lab-template-{fmt}"))
     reader = pd.read_csv if fmt == "csv" else pd.read_excel

@@ -15,12 +15,15 @@ from crews import schedule
 from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
-from crews.stations import station_schedule
-from tests.crews.helpers import START, staff_id
+from crews.stations import RosterLine, load_roster, station_schedule
+from portguard.domain import NotAllowed
+from realtime.snapshot import dashboard_snapshot
+from tests.crews.helpers import START, csv_file, staff_id, staff_name
 from tests.helpers import VN, client_for, people_of, refused
 from vessels.choices import ContactReason, PortCallStatus
 from vessels.contacts import confirmed_cases
 from vessels.models import Alert, Contact
+from vessels.services import approve_handover
 from vessels.status import clearance_of
 
 # Wednesday of the roster's week, after the morning shift (S1 06–14): staff 0 and 3
@@ -43,8 +46,6 @@ def post_result(user, id_number: str, result: str = "negative", kind: str = "rap
 def test_a_result_for_staff_of_another_station_is_refused_to_inspector_and_supervisor(
     rostered, other_station, other_supervisor, inspector, supervisor
 ):
-    from crews.stations import load_roster
-
     rostered(staff=2)
     # Staff 10 and 11 work only at the Hạ Long station.
     load_roster(other_supervisor, other_station, _lines_for(10, 2))
@@ -56,9 +57,6 @@ def test_a_result_for_staff_of_another_station_is_refused_to_inspector_and_super
 
 
 def _lines_for(first: int, count: int):
-    from crews.stations import RosterLine
-    from tests.crews.helpers import staff_name
-
     return [
         RosterLine(
             row=2 + n * 7 + d,
@@ -111,8 +109,6 @@ def test_a_staff_positive_raises_an_alert_live_at_the_stations_wharf(
 
 
 def test_a_staff_positive_through_the_lab_upload_raises_the_same_alert(rostered, supervisor):
-    from tests.crews.helpers import csv_file
-
     rostered(staff=3)
     text = f"id_number,kind,sampled_at,result\n{staff_id(1)},rapid,11/08/2021 14:30,positive\n"
     answer = client_for(supervisor).post(reverse("api:tests-upload"), {"file": csv_file(text, "lab.csv")})
@@ -214,8 +210,6 @@ def test_a_retry_with_a_known_client_uuid_is_answered_only_to_who_may_see_it(mak
 
 @pytest.fixture
 def approved_call(make_call, record, authority):
-    from vessels.services import approve_handover
-
     call = make_call(crew=3)
     for person in people_of(call):
         record(call, person)
@@ -225,8 +219,6 @@ def approved_call(make_call, record, authority):
 
 @pytest.mark.parametrize("door", ["api", "upload"])
 def test_a_positive_pool_after_approval_suspends_the_handover_through_every_door(approved_call, health, door):
-    from tests.crews.helpers import csv_file
-
     call = approved_call
     people = people_of(call)
     sampled = call.arrived_at + timedelta(hours=3)
@@ -272,8 +264,6 @@ def test_a_health_officer_records_a_staff_result_anywhere(rostered, health):
 
 
 def test_staff_alerts_are_in_the_wharf_snapshot_until_acknowledged(rostered, supervisor, inspector, cam_pha):
-    from realtime.snapshot import dashboard_snapshot
-
     station = rostered(staff=1)
     post_result(supervisor, staff_id(0), result="positive")
     snapshot = dashboard_snapshot(inspector, cam_pha)
@@ -284,7 +274,6 @@ def test_staff_alerts_are_in_the_wharf_snapshot_until_acknowledged(rostered, sup
 def test_record_test_refuses_a_staff_result_at_a_station_not_supervised(rostered, other_station, supervisor):
     rostered(staff=1)
     person = Person.objects.get(id_number=staff_id(0))
-    from portguard.domain import NotAllowed
 
     with refused("forbidden", NotAllowed, field="station"):
         record_test(

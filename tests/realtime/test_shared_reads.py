@@ -7,6 +7,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
+from realtime import consumers
 from realtime.shared import SharedReads
 from tests.realtime.helpers import connect, receive_json, token_header
 
@@ -97,7 +98,6 @@ async def test_an_asker_that_leaves_does_not_cancel_the_read_of_the_others():
 async def test_sockets_connecting_together_get_one_snapshot_read(make_call, inspector, monkeypatch):
     call = await database_sync_to_async(make_call)(crew=2)
     header = await database_sync_to_async(token_header)(inspector)
-    from realtime import consumers
 
     reads = []
     snapshot_for = consumers.WharfConsumer.snapshot_for

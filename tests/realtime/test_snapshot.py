@@ -11,11 +11,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 
 from crews import schedule
-from crews.stations import create_station, load_roster, needs_attention
+from crews.results import TestData
+from crews.stations import create_station, load_roster, needs_attention, record_staff_tests
 from portguard import roles
 from realtime.snapshot import dashboard_snapshot
 from tests.crews.helpers import START, roster_lines, staff_id
-from tests.helpers import VN, make_user
+from tests.helpers import VN, make_user, people_of
+from vessels.alerts import acknowledge_alert
+from vessels.models import Alert
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 # Per KCS station at the wharves shown, on top of the dashboard's own queries.
@@ -89,9 +92,6 @@ def test_each_wharf_sees_only_its_own_stations_and_the_province_lists_no_staff(
 
 
 def test_staff_who_took_their_tests_are_not_listed(inspector, cam_pha, station_at, kcs_supervisor):
-    from crews.results import TestData
-    from crews.stations import record_staff_tests
-
     station = station_at(cam_pha, staff=1)
     owed = overdue_of(station)
     record_staff_tests(
@@ -170,10 +170,6 @@ def test_the_wharf_dashboard_with_a_station_runs_a_fixed_number_of_queries(
 def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
     inspector, health, cam_pha, make_call, record, calls, django_assert_max_num_queries
 ):
-    from tests.helpers import people_of
-    from vessels.alerts import acknowledge_alert
-    from vessels.models import Alert
-
     made = [make_call(crew=2) for _ in range(calls)]
     tests = [record(call, people_of(call)[1], result="positive") for call in made]
     record(made[-1], people_of(made[-1])[0], result="negative")

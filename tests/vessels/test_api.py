@@ -5,12 +5,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from crews.models import ScreeningTest
 from tests.helpers import ARRIVAL, client_for, people_of
 from tests.vessels.helpers import arrival_payload
-from vessels.models import Handover, PortCall
+from vessels.models import Handover, PortCall, Wharf
 
 NOW = ARRIVAL + timedelta(hours=2)
 
@@ -278,8 +279,6 @@ def test_recording_a_result_queries_do_not_grow_with_crew(make_call, inspector, 
 
 @pytest.mark.parametrize("wharves", [1, 30])
 def test_wharf_list_queries_do_not_grow(inspector, cam_pha, wharves, django_assert_max_num_queries):
-    from vessels.models import Wharf
-
     for i in range(wharves):
         Wharf.objects.create(code=f"X-{i}", name=f"Bến {i}", locality="ha_long").inspectors.add(inspector)
     api = client_for(inspector)
@@ -288,7 +287,5 @@ def test_wharf_list_queries_do_not_grow(inspector, cam_pha, wharves, django_asse
 
 
 def test_schema_validates_without_warnings(db, tmp_path):
-    from django.core.management import call_command
-
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/port-calls/{id}/handover/" in (tmp_path / "schema.yaml").read_text()

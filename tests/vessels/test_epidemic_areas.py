@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from crews.choices import Screening, TestKind
+from portguard import roles
 from portguard.collation import fold_place
 from portguard.domain import HandoverBlocked, NotAllowed
 from tests.helpers import ARRIVAL, VN, make_user, people_of, refused
@@ -306,8 +307,6 @@ def test_a_superuser_adds_an_area_in_the_admin_through_the_rules(
 
 
 def test_the_administrator_role_reads_areas_in_the_admin_but_does_not_edit_them(client, hai_duong):
-    from portguard import roles
-
     admin_user = make_user("quantri", roles.ADMIN)
     admin_user.is_staff = True
     admin_user.save()

@@ -15,6 +15,7 @@ from portguard.domain import DomainError
 from tests.helpers import people_of
 from vessels.choices import HandoverState
 from vessels.models import Handover
+from vessels.services import approve_handover
 
 ROUNDS = 25
 RACE_REFUSALS = {"handover_blocked", "already_approved"}
@@ -60,8 +61,6 @@ def test_no_handover_stays_approved_with_a_positive_on_board(make_call, inspecto
                 TestData(person, TestKind.RAPID, now - timedelta(minutes=30), TestResult.NEGATIVE, port_call=call),
             )
         calls.append(call)
-
-    from vessels.services import approve_handover
 
     for call in calls:
         first, second, _third = people_of(call)
