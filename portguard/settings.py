@@ -156,6 +156,19 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache counts the public doors' rate limits (portguard/ratelimit.py): shared through
+# Redis when REDIS_URL is given, so that the limit holds across processes; in the
+# process's memory otherwise.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portguard",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # With Redis, each process says every this many milliseconds that it is alive; one silent
 # for three beats is taken for dead, and the others' dashboards re-read their snapshots.
 PORTGUARD_PROCESS_HEARTBEAT_MS = env_int("PORTGUARD_PROCESS_HEARTBEAT_MS", 2000)
@@ -258,3 +271,13 @@ PORTGUARD_POOL_SIZE = env_int("PORTGUARD_POOL_SIZE", 5)
 # Uploads (crew lists, lab results, rosters): a larger file or more rows is refused whole.
 PORTGUARD_UPLOAD_MAX_MB = env_int("PORTGUARD_UPLOAD_MAX_MB", 10)
 PORTGUARD_UPLOAD_MAX_ROWS = env_int("PORTGUARD_UPLOAD_MAX_ROWS", 20000)
+
+# Rule R6: the public health declaration. Per caller address and window, at most this many
+# declarations or amendments sent (form and API) and this many receipt look-ups; past that
+# the answer is 429 with Retry-After. Behind PORTGUARD_PROXY_HOPS trusted proxies the
+# address is read from X-Forwarded-For. A declaration's body is refused above this size.
+PORTGUARD_DECLARATION_RATE_WINDOW_SECONDS = env_int("PORTGUARD_DECLARATION_RATE_WINDOW_SECONDS", 600)
+PORTGUARD_DECLARATIONS_PER_WINDOW = env_int("PORTGUARD_DECLARATIONS_PER_WINDOW", 10)
+PORTGUARD_RECEIPT_LOOKUPS_PER_WINDOW = env_int("PORTGUARD_RECEIPT_LOOKUPS_PER_WINDOW", 30)
+PORTGUARD_PROXY_HOPS = env_int("PORTGUARD_PROXY_HOPS", 0)
+PORTGUARD_DECLARATION_MAX_BYTES = env_int("PORTGUARD_DECLARATION_MAX_BYTES", 65536)

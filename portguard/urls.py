@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from crews import api as crews_api
 from crews import correction_api, station_api, upload_api
 from vessels import api as vessels_api
+from vessels import declaration_api
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -14,6 +15,7 @@ api_v1 = [
     path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
     path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
     path("tests/", crews_api.TestCreate.as_view(), name="tests"),
+    path("declarations/", declaration_api.DeclarationCreate.as_view(), name="declarations"),
     path("tests/<int:pk>/corrections/", correction_api.TestCorrectionCreate.as_view(), name="test-corrections"),
     path("port-calls/<int:pk>/crew/", upload_api.CrewListUpload.as_view(), name="crew-upload"),
     path("tests/upload/", upload_api.LabResultsUpload.as_view(), name="tests-upload"),

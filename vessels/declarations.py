@@ -53,7 +53,7 @@ AHEAD_DAYS = 30
 # A declaration not turned into an arrival stays on the wharf's list, and holds its
 # vessel against a second declaration, this long after its expected arrival.
 OPEN_HOURS = 48
-MAX_PEOPLE = 100
+MAX_PEOPLE = 60  # the public form posts about 12 fields a person, under Django's 1,000
 MAX_PORTS = 20
 MAX_PROVINCES = 30
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -448,6 +448,10 @@ class PersonFlags:
     @property
     def case_contact(self) -> bool:
         return self.person.case_contact
+
+    @property
+    def role_label(self) -> str:
+        return CrewRole(self.person.role).label if self.person.role in CrewRole.values else self.person.role
 
     @property
     def flagged(self) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import area_views, dashboard_views, document_views, response_views, views
+from . import area_views, dashboard_views, declaration_views, document_views, response_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -53,4 +53,11 @@ urlpatterns = [
     path("reports/daily.xlsx", document_views.daily_report_file, {"fmt": "xlsx"}, name="daily-report-xlsx"),
     path("port-calls/<int:pk>/departure/", views.record_departure, name="port-call-departure"),
     path("port-calls/<int:pk>/quarantine-release/", views.release_quarantine, name="port-call-release"),
+    # Rule R6: the public declaration form of a wharf (the short link its poster carries),
+    # its receipt, and the declaration as the wharf's inspectors see it.
+    path("declare/receipt/<str:code>/", declaration_views.receipt, name="declaration-receipt"),
+    path("declare/<str:code>/", declaration_views.declare_form, name="declare"),
+    path("wharves/<str:code>/declaration-poster.pdf", declaration_views.poster, name="declaration-poster"),
+    path("declarations/<int:pk>/", declaration_views.declaration, name="declaration"),
+    path("declarations/<int:pk>/register/", declaration_views.register_arrival, name="declaration-register"),
 ]

@@ -24,8 +24,9 @@ import time_machine
 from channels.db import database_sync_to_async
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
@@ -34,12 +35,15 @@ from crews.models import Person
 from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_test
 from portguard import roles
+from portguard.ratelimit import forget
 from realtime.routing import websocket_urlpatterns
 from tests.crews.helpers import roster_lines
 from tests.helpers import ARRIVAL, make_user, people_of
 from tests.realtime.helpers import ORIGIN, close_code, connect, receive_json, token_header
 from vessels.areas import AreaData, add_epidemic_area
 from vessels.certificate import certificate_token
+from vessels.declaration_views import declaration_limit, receipt_limit
+from vessels.declarations import DeclarationData, DeclaredPersonData, PortOfCallData, declare
 from vessels.services import approve_handover
 
 NOW = ARRIVAL + timedelta(hours=3)
@@ -67,6 +71,8 @@ PUBLIC = {
     "set_language": "choosing the interface language",
     "verify-certificate": "anyone holding a printed certificate checks it; the page names no person",
     "api:schema": "the OpenAPI description of the API holds no data",
+    "declare": "a captain or agent declares before arriving (rule R6); the form reads only the wharf",
+    "declaration-receipt": "whoever holds a receipt code reads and amends that declaration; any other code is 404",
 }
 # Static files are served by WhiteNoise's middleware, not by a URL pattern.
 
@@ -141,6 +147,17 @@ def api_test(w) -> dict:
         "kind": "rapid",
         "sampled_at": "2021-08-12T10:00:00+07:00",
         "result": "negative",
+    }
+
+
+def api_declaration(w) -> dict:
+    return {
+        "wharf": "CP-03",
+        "vessel": {"registration": "QN-7778"},
+        "expected_at": "2021-08-12T15:00:00+07:00",
+        "declarant": {"name": "Phạm Văn Long", "phone": "0912345678"},
+        "ports_of_call": [{"port": "Cảng Hải Phòng", "left_on": "2021-08-11"}],
+        "people": [{"full_name": "Phạm Văn Long", "id_number": "022085000111", "role": "captain"}],
     }
 
 
@@ -257,6 +274,17 @@ DOORS: dict[str, Door] = {
     ),
     "api:crew-upload": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), data=crew_file, seen_by=AT_CAM_PHA),
     "api:tests-upload": Door(post=frozenset({INSPECTOR, HEALTH}), data=lab_file, named_in_body=True),
+    # Health declarations (rule R6): the wharf's poster, a declaration as its wharf sees it.
+    "declaration-poster": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "declaration": Door(args=lambda w: {"pk": w.declaration.pk}, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "declaration-register": Door(
+        args=lambda w: {"pk": w.declaration.pk},
+        post=frozenset({INSPECTOR}),
+        data=lambda w: {"arrived_at": "2021-08-12T10:30"},
+        seen_by=AT_CAM_PHA,
+    ),
+    # Any account may send a declaration, as anyone may by the public form.
+    "api:declarations": Door(post=EVERYONE, data=api_declaration, json=True),
 }
 
 
@@ -336,6 +364,19 @@ def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, 
     case = make_call(crew=2)
     captain = people_of(case)[0]
     record(case, captain, result=TestResult.POSITIVE, kind=TestKind.RT_PCR)
+    for limit in (declaration_limit(), receipt_limit()):
+        forget(limit, "127.0.0.1")
+    declaration, receipt = declare(
+        DeclarationData(
+            registration="QN-8888",
+            expected_at=NOW + timedelta(hours=2),
+            declarant_name="Đinh Văn Toàn",
+            declarant_phone="0987654321",
+            ports=[PortOfCallData("Cảng Cái Lân", date(2021, 8, 11))],
+            people=[DeclaredPersonData("Đinh Văn Toàn", "022086000222", "captain", fever=True)],
+        ),
+        wharf=cam_pha,
+    )
     staff_case = Person.objects.get(id_number=roster_lines(1, 1)[0].id_number)
     record_staff_test(
         supervisor,
@@ -346,6 +387,8 @@ def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, 
     return SimpleNamespace(
         staff_case_args={"station": station.code, "person_id": staff_case.pk},
         cam_pha=cam_pha,
+        declaration=declaration,
+        receipt=receipt,
         cleared=cleared,
         ready=ready,
         sailor=people_of(cleared)[1],
@@ -463,6 +506,30 @@ def test_public_doors_open_without_login(world):
     assert response.status_code == 200
     assert world.cleared.vessel.registration in response.content.decode()
     assert world.sailor.full_name not in response.content.decode()
+
+
+def test_the_public_declaration_form_reads_nothing_it_should_not(world):
+    """The form of a wharf reads the wharf and nothing else: no port call, person,
+    result or declaration reaches it; a receipt shows its own declaration only."""
+    client = client_for(None)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("declare", args=["CP-03"]))
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries if "vessels_wharf" not in q["sql"]] == []
+    assert all(" JOIN " not in q["sql"] for q in queries)
+    body = body_of(response)
+    for secret in (
+        world.cleared.vessel.registration,
+        world.case.vessel.registration,
+        world.sailor.full_name,
+        world.declaration.registration,
+        "Đinh Văn Toàn",
+    ):
+        assert secret not in body, secret
+    receipt = client.get(reverse("declaration-receipt", args=[world.receipt]))
+    assert receipt.status_code == 200 and "Đinh Văn Toàn" in body_of(receipt)
+    assert world.sailor.full_name not in body_of(receipt)
+    assert client.get(reverse("declaration-receipt", args=["ABCDEFGHJKLM"])).status_code == 404
 
 
 # --- Each persona outside each door --------------------------------------------------
