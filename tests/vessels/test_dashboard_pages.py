@@ -182,8 +182,9 @@ def test_province_lists_every_wharf_in_route_order_with_counts(
 # Each includes the KCS stations at the wharves shown (for their overdue staff); a
 # station adds a fixed number more, pinned in tests/realtime/test_snapshot.py.
 # Two more for the flags beside each status: epidemic areas (R4), violations (R5), and
-# one for the unacknowledged positives of the snapshot.
-WHARF_DASHBOARD_QUERIES = 14
+# one for the unacknowledged positives of the snapshot. The wharf's adds one for its
+# expected arrivals (R6; with declarations, three more: tests/vessels/test_declaration_pages.py).
+WHARF_DASHBOARD_QUERIES = 15
 PROVINCE_DASHBOARD_QUERIES = 14
 
 

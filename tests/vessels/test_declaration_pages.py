@@ -5,7 +5,7 @@ enumeration), the wharf's QR poster, and the declaration as inspectors see it wi
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pypdf
 import pytest
@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from portguard.ratelimit import forget
 from tests.helpers import ARRIVAL, people_of
+from vessels.areas import AreaData, add_epidemic_area
 from vessels.declaration_views import declaration_limit, receipt_limit
-from vessels.declarations import declaration_by_receipt
+from vessels.declarations import DeclarationData, DeclaredPersonData, PortOfCallData, declaration_by_receipt, declare
 from vessels.models import Declaration, DeclaredPerson, PortCall
 
 NOW = ARRIVAL - timedelta(hours=6)
@@ -273,3 +274,52 @@ def test_inspectors_see_who_is_flagged_and_register_the_arrival_from_it(public, 
 def test_a_declaration_page_and_the_receipt_open_the_same_declaration(public, cam_pha):
     code = receipt_of(declare_by_form(public))
     assert declaration_by_receipt(code) == Declaration.objects.get()
+
+
+def test_the_wharf_dashboard_lists_expected_arrivals_with_who_is_flagged(public, cam_pha, inspector, health):
+    add_epidemic_area(health, AreaData("Bắc Giang", "", date(2021, 8, 1)))
+    declare_by_form(public)
+    client = Client()
+    client.force_login(inspector)
+    body = client.get(reverse("wharf-dashboard", args=["CP-03"])).content.decode()
+    listed = body[body.index("data-declarations-list") : body.index("data-declarations-empty")]
+    declaration = Declaration.objects.get()
+    assert f'data-declaration="{declaration.pk}"' in listed
+    assert "QN-4567" in listed
+    assert "Trần Thị Lan: Sốt, đã đến Bắc Giang (vùng có dịch)" in listed
+    assert "Nguyễn Văn Hùng" not in listed  # declared nothing to flag
+    assert reverse("declaration-poster", args=["CP-03"]) in body
+    client.post(reverse("declaration-register", args=[declaration.pk]), {"arrived_at": "2021-08-12T02:00"})
+    body = client.get(reverse("wharf-dashboard", args=["CP-03"])).content.decode()
+    assert "QN-4567" not in body[body.index("data-declarations-list") : body.index("data-declarations-empty")]
+
+
+# The wharf dashboard's own queries (tests/vessels/test_dashboard_pages.py), and its
+# expected arrivals: the declarations, their people, their ports and the epidemic areas.
+DASHBOARD_WITH_DECLARATIONS_QUERIES = 15 + 3
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_the_dashboard_with_expected_arrivals_runs_a_fixed_number_of_queries(
+    cam_pha, inspector, size, django_assert_max_num_queries
+):
+    for n in range(size):
+        declare(
+            DeclarationData(
+                registration=f"QN-{5000 + n}",
+                expected_at=ARRIVAL,
+                declarant_name="Nguyễn Văn Hùng",
+                declarant_phone="0912345678",
+                ports=[PortOfCallData("Cảng Cái Lân", date(2021, 8, 11))],
+                people=[
+                    DeclaredPersonData(f"Người {n} {k}", f"0220900{n:03d}{k:02d}", "crew", cough=k == 0)
+                    for k in range(5)
+                ],
+            ),
+            wharf=cam_pha,
+        )
+    client = Client()
+    client.force_login(inspector)
+    with django_assert_max_num_queries(DASHBOARD_WITH_DECLARATIONS_QUERIES):
+        body = client.get(reverse("wharf-dashboard", args=["CP-03"])).content.decode()
+    assert body.count("data-flagged-person") == size

@@ -2,6 +2,7 @@
 // build step. The page gives its config (socket path, words, labels) in #live-config.
 
 import { createAlerts } from "./alerts.js";
+import { createDeclarations } from "./declarations.js";
 import { createView } from "./render.js";
 import { openSocket } from "./socket.js";
 import { createHandler, createState } from "./state.js";
@@ -16,8 +17,13 @@ if (root && configNode) {
   const state = createState();
   const view = createView(root, config, state, times);
   const alerts = createAlerts(root, config, state, times);
+  const handle = createHandler({ config, state, view, alerts });
+  const declarations = createDeclarations(root);
   openSocket(config.socket, {
-    onMessage: createHandler({ config, state, view, alerts }),
+    onMessage: (message) => {
+      handle(message);
+      declarations(message);
+    },
     onState: view.showConnection,
   });
 }

@@ -1,0 +1,45 @@
+// Expected arrivals (rule R6) on a wharf dashboard: a declaration received while the page
+// is open joins the list the server rendered, soonest first; an amended one replaces its
+// row. The event carries no names: the declaration's page has them.
+
+const FIELDS = ["registration", "vessel_name", "expected_label", "people", "flagged"];
+
+export function createDeclarations(root) {
+  const section = root.querySelector("[data-declarations]");
+  if (!section) {
+    return () => {};
+  }
+  const list = section.querySelector("[data-declarations-list]");
+  const template = section.querySelector("template[data-declaration-template]");
+  const count = section.querySelector("[data-declarations-count]");
+  const empty = section.querySelector("[data-declarations-empty]");
+
+  return function handle(message) {
+    if (message.type !== "declaration.received") {
+      return;
+    }
+    const declaration = message.declaration;
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.dataset.declaration = String(declaration.id);
+    row.dataset.expected = declaration.expected_at;
+    row.querySelector('[data-field="link"]').href = section.dataset.urlTemplate.replace(
+      /0\/$/,
+      declaration.id + "/"
+    );
+    FIELDS.forEach((name) => {
+      row.querySelector('[data-field="' + name + '"]').textContent = String(declaration[name] ?? "");
+    });
+    row.querySelector('[data-field="flagged-chip"]').hidden = !declaration.flagged;
+    row.querySelector('[data-field="ports-chip"]').hidden = !declaration.epidemic_ports;
+    const old = list.querySelector('[data-declaration="' + declaration.id + '"]');
+    if (old) {
+      old.remove();
+    }
+    const later = Array.from(list.children).find(
+      (other) => other.dataset.expected && new Date(other.dataset.expected) > new Date(declaration.expected_at)
+    );
+    list.insertBefore(row, later || null);
+    count.textContent = String(list.children.length);
+    empty.hidden = list.children.length > 0;
+  };
+}
