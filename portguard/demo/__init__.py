@@ -4,8 +4,9 @@ Wharves, vessels and users are reference data, looked up by their natural key. E
 port call, manifest, test result, approval and departure is written through the domain
 services, acting as the demo user whose role allows it, so the demo obeys the same rules
 as real use. A vessel's scenario is skipped once that vessel has any port call, and a KCS
-station's staff, roster and tests once the station has a roster, so a second run changes
-nothing. Times are relative to the moment of the first run.
+station's staff, roster and tests once the station has a roster, and a health
+declaration once its vessel is declared, so a second run changes nothing. Times are
+relative to the moment of the first run.
 """
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portguard.demo.data import DEFAULT_PASSWORD, STATIONS, USERS, VESSELS, WHARVES
+from portguard.demo.declarations import seed_declarations
 from portguard.demo.reference import seed_epidemic_areas, seed_users, seed_vessels, seed_wharves
 from portguard.demo.report import DemoUserResult, SeedReport
 from portguard.demo.scenarios import SCENARIOS, seed_port_calls
@@ -49,4 +51,5 @@ def seed(password: str = DEFAULT_PASSWORD, now: datetime | None = None) -> SeedR
         # Rosters first: a confirmed case's contacts include the KCS staff on duty.
         seed_stations(report, wharves, users, now)
         seed_port_calls(report, wharves, users, now)
+        seed_declarations(report, wharves, now)
     return report

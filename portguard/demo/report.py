@@ -22,4 +22,5 @@ class SeedReport:
     stations_rostered: int = 0
     stations_skipped: int = 0
     epidemic_areas_created: int = 0
+    declarations_created: int = 0
     users: list[DemoUserResult] = field(default_factory=list)
