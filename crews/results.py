@@ -19,7 +19,7 @@ from vessels.choices import PortCallStatus
 from vessels.clearance import HOLDS
 from vessels.events import positive_alert_payload, test_payload
 from vessels.models import PortCall
-from vessels.scope import lock_port_call, lock_port_calls, require_calls_in_scope, sees_all_wharves
+from vessels.scope import lock_port_calls, require_calls_in_scope, sees_all_wharves
 from vessels.services import suspend_active_handover
 from vessels.status import call_summary, check_sample_time, clearance_for
 
@@ -51,31 +51,43 @@ def record_test(user, data: TestData, now: datetime | None = None) -> tuple[Scre
     a phone on a bad connection can retry safely; only to a caller who may see that
     record (anyone else is told it does not exist).
     """
-    if data.client_uuid is not None:
-        existing = _by_client_uuid(user, data.client_uuid)
-        if existing is not None:
-            _announce_again(existing)
-            return existing, False
+    ((test, created),) = _record_once(user, [data], now)
+    return test, created
+
+
+def _record_once(user, entries: Sequence[TestData], now: datetime | None) -> list[tuple[ScreeningTest, bool]]:
+    """``_record``, once more when a request sending the same keys at the same moment
+    stored them first: the unique key refused this one's rows, and the second look
+    finds theirs."""
     try:
-        with transaction.atomic():
-            (test,) = record_tests(user, [data], now=now)
+        return _record(user, entries, now)
     except IntegrityError:
-        existing = _by_client_uuid(user, data.client_uuid) if data.client_uuid is not None else None
-        if existing is None:
+        if not any(entry.client_uuid is not None for entry in entries):
             raise
-        return existing, False
-    return test, True
+        return _record(user, entries, now)
 
 
-def _by_client_uuid(user, client_uuid: uuid.UUID) -> ScreeningTest | None:
-    test = (
-        ScreeningTest.objects.filter(client_uuid=client_uuid)
-        .select_related("person", "recorded_by", "port_call__wharf", "station")
-        .first()
-    )
-    if test is not None and not may_see_test(user, test):
-        raise DomainError(_("Unknown result."), field="client_uuid", code="not_found")
-    return test
+def _stored(user, entries: Sequence[TestData]) -> dict[uuid.UUID, ScreeningTest]:
+    """The results already recorded with the entries' client keys, by key; one query,
+    and one per place of a result someone else recorded. A key recorded where the
+    caller may not see it is refused as unknown."""
+    keys = [entry.client_uuid for entry in entries if entry.client_uuid is not None]
+    if not keys:
+        return {}
+    if len(set(keys)) < len(keys):
+        raise DomainError(_("The same client key is sent twice."), field="client_uuid")
+    stored = {
+        test.client_uuid: test
+        for test in ScreeningTest.objects.filter(client_uuid__in=keys).select_related(
+            "person", "recorded_by", "port_call__wharf", "station"
+        )
+    }
+    visible: dict[tuple[int | None, int | None], bool] = {}
+    for test in stored.values():
+        place = (test.port_call_id, test.station_id)
+        if test.recorded_by_id != user.pk and not visible.setdefault(place, may_see_test(user, test)):
+            raise DomainError(_("Unknown result."), field="client_uuid", code="not_found")
+    return stored
 
 
 def may_see_test(user, test: ScreeningTest) -> bool:
@@ -90,16 +102,6 @@ def may_see_test(user, test: ScreeningTest) -> bool:
     return False
 
 
-def _announce_again(test: ScreeningTest) -> None:
-    """A retry of a result already recorded: the first attempt's events may have died
-    with the process that committed it (killed between its commit and its publish), so
-    the dashboards are told the call's state once more. A repeated update is harmless."""
-    if test.port_call_id is None:
-        return
-    with transaction.atomic():
-        announce_port_call(lock_port_call(test.port_call_id))
-
-
 def record_tests(user, entries: Sequence[TestData], now: datetime | None = None) -> list[ScreeningTest]:
     """Record several results at once (the screening sheet, a lab's file): all saved or
     none.
@@ -111,18 +113,32 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
     under that call's lock; a positive that changes a person's state after handover
     was approved suspends the handover. Positives raise their alerts (rule R2), for
     KCS staff too.
+
+    An entry whose ``client_uuid`` is already stored is not recorded again: its first
+    record stands in its place (a sheet sent twice answers as the first time, and its
+    call's state is announced again), and the other entries are recorded, all or none.
     """
+    return [test for test, _created in _record_once(user, entries, now)]
+
+
+def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tuple[ScreeningTest, bool]]:
+    """``record_tests``, each result with whether it is new."""
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
     now = now or timezone.now()
-    for entry in entries:
+    stored = _stored(user, entries)
+    fresh = [entry for entry in entries if entry.client_uuid not in stored]
+    for entry in fresh:
         _validate_test(entry, now)
-    entries = [_placed(user, entry) for entry in entries]
-    call_ids = sorted({e.port_call.pk for e in entries if e.port_call is not None})
+    fresh = [_placed(user, entry) for entry in fresh]
+    call_ids = {e.port_call.pk for e in fresh if e.port_call is not None}
+    # A retry's events may have died with the process that committed its first attempt.
+    again_ids = {t.port_call_id for t in stored.values() if t.port_call_id is not None} - call_ids
     with transaction.atomic():
-        calls = lock_port_calls(call_ids)
+        locked = lock_port_calls(sorted(call_ids | again_ids))
+        calls = {pk: call for pk, call in locked.items() if pk in call_ids}
         require_calls_in_scope(user, calls.values())
-        stations = _require_stations_in_scope(user, {e.station.pk for e in entries if e.port_call is None})
-        _check_on_manifest(entries, calls)
+        stations = _require_stations_in_scope(user, {e.station.pk for e in fresh if e.port_call is None})
+        _check_on_manifest(fresh, calls)
         tests = [
             ScreeningTest(
                 person=e.person,
@@ -139,14 +155,17 @@ def record_tests(user, entries: Sequence[TestData], now: datetime | None = None)
                 lab=e.lab,
                 recorded_by=user,
             )
-            for e in entries
+            for e in fresh
         ]
         # Not one INSERT per row: a lab's file can hold thousands of results. Django
         # batches only as far as the database's parameter limit requires (SQLite).
         ScreeningTest.objects.bulk_create(tests)
         _settle_calls(calls, [t for t in tests if t.port_call_id is not None], now)
         _settle_staff(stations, [t for t in tests if t.port_call_id is None], now)
-    return tests
+        for pk in sorted(again_ids):
+            announce_port_call(locked[pk])
+    new = iter(tests)
+    return [(stored[e.client_uuid], False) if e.client_uuid in stored else (next(new), True) for e in entries]
 
 
 def _placed(user, entry: TestData) -> TestData:

@@ -10,7 +10,7 @@ from crews.choices import CrewRole
 from crews.people import PersonData
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from vessels.scope import visible_port_calls, visible_wharves
-from vessels.services import VesselData, approve_handover, register_port_call
+from vessels.services import VesselData, approve_handover, register_port_call_once
 from vessels.status import blocking_payload, clearance_of
 
 from .choices import PortCallStatus, VesselKind
@@ -50,6 +50,12 @@ class PortCallInSerializer(serializers.Serializer):
         max_digits=10, decimal_places=1, required=False, allow_null=True, default=None, min_value=0
     )
     crew = CrewInSerializer(many=True, required=False, default=list)
+    client_uuid = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A key the client makes for this registration: sent again, the call it registered is returned",
+    )
 
     def validate_wharf(self, value):
         wharf = visible_wharves(self.context["request"].user).filter(code=value.strip().upper()).first()
@@ -110,6 +116,7 @@ PORT_CALL_EXAMPLE = {
     "crew": [
         {"id_number": "022081000123", "full_name": "Nguyễn Văn Hùng", "role": "captain", "date_of_birth": "1981-04-02"}
     ],
+    "client_uuid": "3b8e6c0a-2f4d-4a7e-9c1b-5d2f8e7a6b40",
 }
 
 PortCallOut = inline_serializer(
@@ -205,16 +212,22 @@ class PortCallCreate(APIView):
             201: OpenApiResponse(
                 PortCallOut, examples=[OpenApiExample("Registered", value={**PORT_CALL_OUT_EXAMPLE, "crew": []})]
             ),
+            200: OpenApiResponse(
+                PortCallOut,
+                description="Retry with a known client_uuid: the call it registered, nothing stored again",
+                examples=[OpenApiExample("The call registered first", value={**PORT_CALL_OUT_EXAMPLE, "crew": []})],
+            ),
             400: VALIDATION_ERROR_DOC,
+            404: NOT_FOUND_DOC,
         },
         examples=[OpenApiExample("Coal barge arriving at Cẩm Phả", value=PORT_CALL_EXAMPLE, request_only=True)],
-        summary="Register an arriving vessel and its crew",
+        summary="Register an arriving vessel and its crew (idempotent by client_uuid)",
     )
     def post(self, request):
         form = PortCallInSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        call = register_port_call(
+        call, created = register_port_call_once(
             request.user,
             wharf=data["wharf"],
             vessel=VesselData(**data["vessel"]),
@@ -223,9 +236,12 @@ class PortCallCreate(APIView):
             cargo_kind=data["cargo_kind"],
             cargo_tonnes=data["cargo_tonnes"],
             crew=[PersonData(**member) for member in data["crew"]],
+            client_uuid=data["client_uuid"],
         )
         call = visible_port_calls(request.user).get(pk=call.pk)
-        return Response(port_call_json(call, clearance_of(call)), status=status.HTTP_201_CREATED)
+        return Response(
+            port_call_json(call, clearance_of(call)), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class PortCallDetail(APIView):

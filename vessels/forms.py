@@ -1,5 +1,7 @@
 """Forms of the pages. They parse input only; every rule is checked by the services they feed."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -43,6 +45,28 @@ def local_now():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
+def client_key_field() -> forms.UUIDField:
+    """The key a form's write is sent with, made when the form is rendered (a bound form
+    shown again after an error keeps the one it was sent with): sent twice, by a retry
+    or a double tap, the write is stored once and answers as the first time."""
+    return forms.UUIDField(
+        required=False,
+        initial=uuid.uuid4,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": _("This form was sent with a malformed key: reload the page and send it again.")},
+    )
+
+
+class ClientKeyForm(forms.Form):
+    """A write with nothing to fill in but its client key: a departure, a removal. A
+    page holds many (one per person), so their inputs have no ``id``."""
+
+    client_uuid = client_key_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id=False, **kwargs)
+
+
 class DomainErrorsMixin:
     def add_domain_error(self, exc: DomainError) -> None:
         """Show a service's refusal on the field it names (``crew[0].full_name`` → ``full_name``)."""
@@ -78,6 +102,7 @@ class ArrivalForm(DomainErrorsMixin, forms.Form):
         label=label(PortCall, "cargo_tonnes"),
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
     )
+    client_uuid = client_key_field()
 
     def __init__(self, *args, wharves, **kwargs):
         super().__init__(*args, **kwargs)
@@ -93,6 +118,7 @@ class ArrivalForm(DomainErrorsMixin, forms.Form):
             "origin": data["origin"],
             "cargo_kind": data["cargo_kind"],
             "cargo_tonnes": data["cargo_tonnes"],
+            "client_uuid": data["client_uuid"],
         }
 
 
@@ -113,6 +139,7 @@ class AddPersonForm(DomainErrorsMixin, forms.Form):
     date_of_birth = forms.DateField(
         required=False, label=label(Person, "date_of_birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    client_uuid = client_key_field()
 
     def person_data(self) -> PersonData:
         data = self.cleaned_data
@@ -125,7 +152,9 @@ class AddPersonForm(DomainErrorsMixin, forms.Form):
 
 
 class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
-    """Results for the whole manifest in one submit: one ``result_<person id>`` per person."""
+    """Results for the whole manifest in one submit: one ``result_<person id>`` per person,
+    each with its own client key ``key_<person id>``, so that a sheet sent twice stores
+    each result once."""
 
     kind = forms.ChoiceField(
         choices=TestKind.choices,
@@ -149,10 +178,15 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
                 label=screening.member.person.full_name,
                 widget=forms.RadioSelect,
             )
+            self.fields[self.key_field(screening)] = client_key_field()
 
     @staticmethod
     def result_field(screening) -> str:
         return f"result_{screening.member.person_id}"
+
+    @staticmethod
+    def key_field(screening) -> str:
+        return f"key_{screening.member.person_id}"
 
     def clean(self):
         data = super().clean()
@@ -170,6 +204,7 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
                 result=data[self.result_field(screening)],
                 port_call=call,
                 kit_lot=data["kit_lot"],
+                client_uuid=data.get(self.key_field(screening)),
             )
             for screening in self.people
             if data.get(self.result_field(screening))

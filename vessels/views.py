@@ -29,7 +29,7 @@ from vessels.status import blocking_payload, clearance_for, clearance_of
 
 from .choices import PortCallStatus
 from .clearance import CallClearance, PersonScreening
-from .forms import AddPersonForm, ArrivalForm, ScreeningSheetForm
+from .forms import AddPersonForm, ArrivalForm, ClientKeyForm, ScreeningSheetForm
 from .models import Handover, PortCall
 
 RAPID_READ_MINUTES = 15  # a rapid antigen kit is read 15 minutes after the sample
@@ -53,11 +53,14 @@ class CallRow:
 
 @dataclass
 class PersonRow:
-    """One person of the manifest: their screening, in words, and their result field on the sheet."""
+    """One person of the manifest: their screening, in words, their result field and its
+    client key on the sheet, and the client key of their removal."""
 
     screening: PersonScreening
     state_label: str
     field: BoundField | None = None
+    key: BoundField | None = None
+    removal: BoundField | None = None
 
 
 def blocking_rows(payload: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -77,6 +80,14 @@ def safe_next(request, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def client_key(form: ClientKeyForm):
+    """The client key a form was sent with (``None`` from a page made before forms had
+    one); a malformed key is refused as the domain refuses a bad field."""
+    if not form.is_valid():
+        raise DomainError(form.errors["client_uuid"][0], field="client_uuid")
+    return form.cleaned_data["client_uuid"]
 
 
 # --- Lists ---------------------------------------------------------------------------
@@ -161,6 +172,8 @@ def render_call(
     clearance: CallClearance | None = None,
     sheet: ScreeningSheetForm | None = None,
     add_form: AddPersonForm | None = None,
+    removal: tuple[int, ClientKeyForm] | None = None,
+    departure: ClientKeyForm | None = None,
     blocked: list[dict] | None = None,
     crew_refused: DomainError | None = None,
     status: int = 200,
@@ -176,10 +189,20 @@ def render_call(
     )
     if sheet is None and is_open and user.has_perm("crews.add_screeningtest"):
         sheet = ScreeningSheetForm(people=clearance.people)
+    can_remove = is_open and user.has_perm("crews.change_crewmember")
+    removals = dict([removal]) if removal else {}
     people = [
-        PersonRow(p, Screening(p.state).label, sheet[sheet.result_field(p)] if sheet else None)
+        PersonRow(
+            p,
+            Screening(p.state).label,
+            sheet[sheet.result_field(p)] if sheet else None,
+            sheet[sheet.key_field(p)] if sheet else None,
+            # Each removal form its own key; a refused one shown again keeps the key it was sent with.
+            removals.get(p.member.person_id, ClientKeyForm())["client_uuid"] if can_remove else None,
+        )
         for p in clearance.people
     ]
+    can_depart = is_open and user.has_perm("vessels.change_portcall")
     return page(
         request,
         "vessels/port_call.html",
@@ -189,9 +212,10 @@ def render_call(
             "sheet": sheet,
             "people": people,
             "add_form": add_form or (AddPersonForm() if is_open and user.has_perm("crews.add_crewmember") else None),
-            "can_remove": is_open and user.has_perm("crews.change_crewmember"),
+            "can_remove": can_remove,
             "can_approve": is_open and user.has_perm("vessels.approve_handover"),
-            "can_depart": is_open and user.has_perm("vessels.change_portcall"),
+            "can_depart": can_depart,
+            "departure": (departure or ClientKeyForm()) if can_depart else None,
             "can_release": clearance.status == PortCallStatus.QUARANTINED
             and user.has_perm("vessels.release_quarantine"),
             "blocked": blocking_rows(blocked) if blocked is not None else None,
@@ -245,7 +269,9 @@ def add_person(request, pk: int):
     form = AddPersonForm(request.POST)
     if form.is_valid():
         try:
-            member = add_crew_member(request.user, call.pk, form.person_data())
+            member = add_crew_member(
+                request.user, call.pk, form.person_data(), client_uuid=form.cleaned_data["client_uuid"]
+            )
         except DomainError as exc:
             form.add_domain_error(exc)
             return render_call(request, call, add_form=form, status=exc.status)
@@ -258,11 +284,12 @@ def add_person(request, pk: int):
 @require_POST
 def remove_person(request, pk: int, person_id: int):
     call = call_or_404(request, pk)
+    form = ClientKeyForm(request.POST)
     try:
-        member = remove_crew_member(request.user, call.pk, person_id)
+        member = remove_crew_member(request.user, call.pk, person_id, client_uuid=client_key(form))
     except DomainError as exc:
         messages.error(request, exc.message)
-        return render_call(request, call, status=exc.status)
+        return render_call(request, call, removal=(person_id, form), status=exc.status)
     messages.success(request, _("%(name)s removed from the manifest.") % {"name": member.person.full_name})
     return redirect(reverse("port-call", args=[call.pk]) + "#sheet")
 
@@ -287,11 +314,12 @@ def approve(request, pk: int):
 @require_POST
 def record_departure(request, pk: int):
     call = call_or_404(request, pk)
+    form = ClientKeyForm(request.POST)
     try:
-        do_record_departure(request.user, call.pk)
+        do_record_departure(request.user, call.pk, client_uuid=client_key(form))
     except DomainError as exc:
         messages.error(request, exc.message)
-        return render_call(request, call, status=exc.status)
+        return render_call(request, call, departure=form, status=exc.status)
     messages.success(request, _("Departure of %(vessel)s recorded.") % {"vessel": call.vessel.registration})
     return redirect("port-call", pk=call.pk)
 
