@@ -281,3 +281,30 @@ PORTGUARD_DECLARATIONS_PER_WINDOW = env_int("PORTGUARD_DECLARATIONS_PER_WINDOW",
 PORTGUARD_RECEIPT_LOOKUPS_PER_WINDOW = env_int("PORTGUARD_RECEIPT_LOOKUPS_PER_WINDOW", 30)
 PORTGUARD_PROXY_HOPS = env_int("PORTGUARD_PROXY_HOPS", 0)
 PORTGUARD_DECLARATION_MAX_BYTES = env_int("PORTGUARD_DECLARATION_MAX_BYTES", 65536)
+
+# E-mail alerts (vessels/mail_alerts.py): an officer who opts in on /profile/ gets one
+# e-mail per positive in their scope, stored in an outbox with the alert and sent by the
+# clock. With EMAIL_HOST set they go out by SMTP; the embedded default prints them on the
+# console of the process running the clock, so the demo needs no mail server.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+if env_str("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: choose STARTTLS or SSL.")
+EMAIL_PORT = env_int("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+# A mail server that does not answer must not hold the clock's tick for long.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PortGuard <portguard@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address the e-mails link to (no trailing slash needed).
+PORTGUARD_BASE_URL = env_str("PORTGUARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -17,6 +17,7 @@ from portguard.domain import DomainError
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.contacts import store_contacts, store_staff_contacts
+from vessels.mail_alerts import queue_alert_mails
 from vessels.scope import require_wharf_in_scope, sees_all_wharves, visible_wharves
 
 from .choices import AlertKind, PortCallStatus
@@ -65,7 +66,8 @@ def _positive_alerts(
 ) -> tuple[list[Alert], list[ScreeningTest]]:
     """Rule R2's alerts for results just recorded at one place: one per positive
     individual result, one per positive pool (whose members await a retest, and which
-    confirms nobody). ``raise_one(kind, message, test)`` records one. Returns the alerts
+    confirms nobody). ``raise_one(kind, message, test)`` records one; their e-mails to
+    the officers who opted in join the outbox in the same transaction. Returns the alerts
     and the positive individual RT-PCR results, each a confirmed case."""
     alerts: list[Alert] = []
     confirmed: list[ScreeningTest] = []
@@ -96,6 +98,7 @@ def _positive_alerts(
             "names": ", ".join(t.person.full_name for t in members),
         }
         alerts.append(raise_one(AlertKind.POOL_POSITIVE, message, members[0]))
+    queue_alert_mails(alerts)
     return alerts, confirmed
 
 

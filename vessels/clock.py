@@ -4,7 +4,7 @@ A negative result runs past its validity (rule R1), a KCS staff member's planned
 becomes overdue (rule R3): no write happens, yet what a dashboard shows is no longer
 true. The clock computes these states from the data at each tick and sends the
 dashboards the ones that changed since the last tick, within a minute (SPEC "Time is an
-event").
+event"). It also sends the outbox of e-mail alerts (``vessels.mail_outbox``).
 
 Exactly one clock ticks across all processes: each tick first takes or renews a lease
 (``portguard.lease``); a clock that does not hold it does nothing. When the holder's
@@ -35,6 +35,7 @@ from portguard.lease import hold, release
 from realtime.broadcast import send_event_on_commit
 from realtime.snapshot import overdue_staff
 from vessels.announce import announce_port_calls
+from vessels.mail_outbox import send_due_mails
 from vessels.status import call_summary, clearance_for
 
 from .models import PortCall
@@ -101,6 +102,7 @@ class Clock:
             self._port_calls(previous, now)
             self._overdue_staff(now)
             self.previous = now
+            send_due_mails(now)
             return True
 
     def stop(self) -> None:

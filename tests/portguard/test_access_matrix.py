@@ -188,6 +188,8 @@ DOORS: dict[str, Door] = {
     "lab-template-xlsx": Door(get=EVERYONE),
     "api:wharves": Door(get=EVERYONE, hides=lambda w: "CP-03"),
     "api:stations": Door(get=EVERYONE, hides=lambda w: "KCS-CP-03", shown_to=CAM_PHA_STATION),
+    # Each user's own profile: their e-mail alerts.
+    "profile": Door(get=EVERYONE, post=EVERYONE, data=lambda w: {"email_alerts": "on"}),
     # The province.
     "approvals": Door(get=PROVINCE),
     "province-dashboard": Door(get=PROVINCE),

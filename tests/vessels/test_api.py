@@ -273,7 +273,8 @@ def test_recording_a_result_queries_do_not_grow_with_crew(make_call, inspector, 
         "result": "positive",
         "port_call": call.pk,
     }
-    with django_assert_max_num_queries(22):  # + epidemic areas, violations, the positive's alert, the version
+    # + epidemic areas, violations, the positive's alert, the version, the officers to e-mail
+    with django_assert_max_num_queries(23):
         assert api.post("/api/v1/tests/", payload, format="json").status_code == 201
 
 
