@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from crews import api as crews_api
 from crews import correction_api, station_api, upload_api
-from portguard import profile_views
+from portguard import profile_views, pwa_views
 from vessels import api as vessels_api
 from vessels import declaration_api
 
@@ -49,6 +49,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile_views.profile, name="profile"),
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("sw.js", pwa_views.service_worker, name="service-worker"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -73,6 +73,8 @@ PUBLIC = {
     "api:schema": "the OpenAPI description of the API holds no data",
     "declare": "a captain or agent declares before arriving (rule R6); the form reads only the wharf",
     "declaration-receipt": "whoever holds a receipt code reads and amends that declaration; any other code is 404",
+    "manifest": "the installable app's name and icons, the same for everyone",
+    "service-worker": "the installable app's offline script; it holds no data",
 }
 # Static files are served by WhiteNoise's middleware, not by a URL pattern.
 
