@@ -1,4 +1,4 @@
-"""Live dashboards: one socket per open wharf or province page.
+"""Live dashboards: one socket per open wharf, all-my-wharves or province page.
 
 On connect the socket gets a ``snapshot`` of what it may see, then one message per
 event, already serialised once by ``realtime.broadcast``.
@@ -124,6 +124,27 @@ class WharfConsumer(DashboardConsumer):
 
     def snapshot_for(self, user):
         return dashboard_snapshot(user, self.wharf)
+
+
+class MyWharvesConsumer(DashboardConsumer):
+    """All the wharves an inspector covers: the groups of each, the snapshot of them all.
+    Who sees every wharf listens to the province instead; who covers none is refused."""
+
+    wharf_ids: tuple[int, ...] = ()
+
+    def groups_for(self, user):
+        if sees_all_wharves(user):
+            return None
+        wharves = list(visible_wharves(user))
+        self.wharf_ids = tuple(w.pk for w in wharves)
+        return tuple(wharf_group(w.code) for w in wharves) or None
+
+    def snapshot_key(self):
+        # Two inspectors covering the same wharves see the same page.
+        return ("wharves", self.wharf_ids)
+
+    def snapshot_for(self, user):
+        return dashboard_snapshot(user)
 
 
 class ProvinceConsumer(DashboardConsumer):

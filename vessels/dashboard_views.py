@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -25,6 +25,9 @@ STATUS_BUCKETS: dict[str, tuple[str, ...]] = {
     "blocked": (PortCallStatus.BLOCKED, PortCallStatus.QUARANTINED, PortCallStatus.HANDOVER_SUSPENDED),
     "awaiting": (PortCallStatus.AWAITING_TESTS,),
 }
+
+
+MY_WHARVES_SOCKET = "/ws/wharves/mine/"
 
 
 def wharf_tally(summaries: list[dict[str, Any]]) -> dict[str, int]:
@@ -68,6 +71,8 @@ def live_config(socket_path: str) -> dict[str, Any]:
             "handoverApproved": _("Cargo handover approved for %(vessel)s by %(user)s."),
             "handoverSuspended": _("Cargo handover suspended for %(vessel)s: %(reason)s"),
             "alertVessel": _("Vessel %(vessel)s at %(wharf)s"),
+            "notifyTitle": _("Positive: %(name)s"),
+            "alertStation": _("KCS station %(station)s at %(wharf)s"),
             "alertSample": _("%(kind)s sampled at %(time)s"),
             "staffOverdue": _("Overdue KCS test: %(name)s (%(station)s), %(what)s."),
             "overdueRapid": _("rapid test after shift %(shift)s of %(day)s"),
@@ -87,6 +92,37 @@ def wharf_dashboard(request, code: str):
             "cards": live_cards(snapshot["port_calls"]),
             "overdue_staff": snapshot["overdue_staff"],
             "live_config": live_config(f"/ws/wharves/{quote(wharf.code)}/"),
+        },
+    )
+
+
+@login_required
+def my_wharves_dashboard(request):
+    """All the wharves an inspector covers on one live page: cards by wharf, alerts for
+    any of them. Who sees every wharf has the province overview for that."""
+    if sees_all_wharves(request.user):
+        return redirect("province-dashboard")
+    snapshot = dashboard_snapshot(request.user)
+    if not snapshot["wharves"]:
+        raise PermissionDenied
+    cards_by_wharf: dict[str, list[dict[str, Any]]] = {w["code"]: [] for w in snapshot["wharves"]}
+    for card in live_cards(snapshot["port_calls"]):
+        cards_by_wharf[card["wharf"]].append(card)
+    localities = dict(Locality.choices)
+    return page(
+        request,
+        "vessels/dashboard_mine.html",
+        {
+            "groups": [
+                {
+                    **w,
+                    "locality_label": localities.get(w["locality"], w["locality"]),
+                    "cards": cards_by_wharf[w["code"]],
+                }
+                for w in snapshot["wharves"]
+            ],
+            "total": len(snapshot["port_calls"]),
+            "live_config": live_config(MY_WHARVES_SOCKET),
         },
     )
 

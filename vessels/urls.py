@@ -6,6 +6,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
     path("province/", dashboard_views.province_dashboard, name="province-dashboard"),
+    # Before the wharf's own page: "mine" is not a wharf code.
+    path("wharves/mine/", dashboard_views.my_wharves_dashboard, name="my-wharves-dashboard"),
     path("wharves/<str:code>/", dashboard_views.wharf_dashboard, name="wharf-dashboard"),
     path("wharves/<str:code>/alerts/", response_views.alerts, name="wharf-alerts"),
     path("alerts/", response_views.alerts, name="alerts"),

@@ -195,6 +195,8 @@ DOORS: dict[str, Door] = {
     # The province.
     "approvals": Door(get=PROVINCE),
     "province-dashboard": Door(get=PROVINCE),
+    # All the wharves an inspector covers; who sees every wharf is sent to the province.
+    "my-wharves-dashboard": Door(get=frozenset({INSPECTOR, OUTSIDER}) | PROVINCE),
     # One wharf, one port call.
     "wharf-dashboard": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
     "wharf-alerts": Door(args=lambda w: {"code": "CP-03"}, get=AT_CAM_PHA),
@@ -612,7 +614,11 @@ def test_no_door_writes_on_methods_it_does_not_serve(world):
 
 # --- Sockets ---------------------------------------------------------------------------
 
-SOCKETS = {"ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA), "ws/province/": ("/ws/province/", PROVINCE)}
+SOCKETS = {
+    "ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA),
+    "ws/wharves/mine/": ("/ws/wharves/mine/", frozenset({INSPECTOR, OUTSIDER})),
+    "ws/province/": ("/ws/province/", PROVINCE),
+}
 
 
 @pytest.mark.asyncio

@@ -1,6 +1,7 @@
 // The positive-result banner: raised by an alert, resynchronised by each snapshot, emptied
 // when an alert is acknowledged or closed elsewhere or dismissed here; with an optional
-// sound.
+// sound, and a system notification where the user allowed them (seen also when this tab
+// is in the background).
 
 import { fill } from "./words.js";
 
@@ -14,6 +15,7 @@ export function createAlerts(root, config, state, times) {
   let shownAlerts = new Set(); // ids of the alerts in the banner
   const dismissed = new Set(); // ids of the alerts dismissed on this page
   const sound = createSound(root);
+  const notifier = createNotifier(root, config, state);
 
   function alertItem(message) {
     const item = document.createElement("li");
@@ -45,6 +47,8 @@ export function createAlerts(root, config, state, times) {
     shownAlerts.add(message.alert);
     alertList.insertBefore(alertItem(message), alertList.firstChild);
     showBanner(true);
+    // Only a positive sent now: the ones a snapshot replays were notified when they came.
+    notifier.notify(message);
   }
 
   // The snapshot's open alerts replace the banner's list: one sent while this page was
@@ -105,6 +109,62 @@ export function createAlerts(root, config, state, times) {
   });
 
   return { raise, resync, acknowledge };
+}
+
+// A system notification for each positive that arrives while the page is open, once the
+// user allowed them with the page's button (browsers ask only on a user's tap).
+function createNotifier(root, config, state) {
+  const text = config.text;
+  const button = root.querySelector("[data-notify-enable]");
+  const supported = "Notification" in window;
+
+  function showButton() {
+    if (button) {
+      button.hidden = !supported || Notification.permission !== "default";
+    }
+  }
+
+  showButton();
+  if (button && supported) {
+    button.addEventListener("click", () => {
+      const asked = Notification.requestPermission(showButton);
+      if (asked && asked.then) {
+        asked.then(showButton);
+      }
+    });
+  }
+
+  function notify(message) {
+    if (!supported || Notification.permission !== "granted") {
+      return;
+    }
+    const pool = message.kind === "pool_positive";
+    const title = fill(text.notifyTitle, { name: pool ? message.test.pool_id : message.test.full_name });
+    const wharf = state.wharfLabel(message.wharf);
+    const body = message.vessel
+      ? fill(text.alertVessel, { vessel: message.vessel, wharf })
+      : fill(text.alertStation, { station: message.station || message.test.station, wharf });
+    // One notification per alert, however many PortGuard pages are open.
+    const options = { body, tag: "portguard-alert-" + message.alert, lang: document.documentElement.lang };
+    try {
+      const notification = new Notification(title, options);
+      notification.onclick = () => {
+        window.focus();
+        notification.close();
+      };
+    } catch (e) {
+      // Chrome on Android shows notifications only through a service worker.
+      if (navigator.serviceWorker) {
+        navigator.serviceWorker.getRegistration().then((registration) => {
+          if (registration) {
+            registration.showNotification(title, options);
+          }
+        });
+      }
+    }
+  }
+
+  return { notify };
 }
 
 // A two-tone beep, if the page's toggle is on (remembered on this phone).

@@ -1,5 +1,5 @@
-// The page drawn from the state: the connection status, the wharf's cards or the
-// province's wharf rows and totals, the overdue KCS staff, the event feed.
+// The page drawn from the state: the connection status, the wharf's cards (or all my
+// wharves' cards, by wharf) or the province's wharf rows and totals, the overdue KCS staff, the event feed.
 
 import { overdueWhat } from "./words.js";
 
@@ -64,13 +64,29 @@ export function createView(root, config, state, times) {
 
   const cardList = root.querySelector("[data-cards]");
   const cardTemplate = root.querySelector("template[data-card-template]");
+  // All my wharves: one list of cards per wharf, each in its section.
+  const groupLists = root.querySelectorAll("[data-cards-for]");
 
   function renderCards(changedId) {
+    const ordered = Array.from(state.calls.values()).sort(newestFirst);
+    if (!groupLists.length) {
+      renderCardList(cardList, ordered, changedId, root);
+    } else {
+      groupLists.forEach((list) => {
+        const code = list.getAttribute("data-cards-for");
+        const calls = ordered.filter((call) => call.wharf === code);
+        renderCardList(list, calls, changedId, list.closest("[data-wharf-group]"));
+        setField(list.closest("[data-wharf-group]"), "count", calls.length);
+      });
+    }
+    setTotal("open", ordered.length);
+  }
+
+  function renderCardList(list, ordered, changedId, around) {
     const existing = new Map();
-    cardList.querySelectorAll("[data-call]").forEach((node) => {
+    list.querySelectorAll("[data-call]").forEach((node) => {
       existing.set(Number(node.getAttribute("data-call")), node);
     });
-    const ordered = Array.from(state.calls.values()).sort(newestFirst);
     ordered.forEach((call, index) => {
       let node = existing.get(call.id);
       if (!node) {
@@ -78,8 +94,8 @@ export function createView(root, config, state, times) {
       }
       existing.delete(call.id);
       fillCard(node, call);
-      if (cardList.children[index] !== node) {
-        cardList.insertBefore(node, cardList.children[index] || null);
+      if (list.children[index] !== node) {
+        list.insertBefore(node, list.children[index] || null);
       }
       if (call.id === changedId) {
         flash(node);
@@ -88,8 +104,7 @@ export function createView(root, config, state, times) {
     existing.forEach((node) => {
       node.remove();
     });
-    root.querySelector("[data-cards-empty]").hidden = ordered.length > 0;
-    setTotal("open", ordered.length);
+    around.querySelector("[data-cards-empty]").hidden = ordered.length > 0;
   }
 
   function fillCard(node, call) {
