@@ -115,18 +115,18 @@ export function createAlerts(root, config, state, times) {
 // user allowed them with the page's button (browsers ask only on a user's tap).
 function createNotifier(root, config, state) {
   const text = config.text;
-  const button = root.querySelector("[data-notify-enable]");
+  const wrapper = root.querySelector("[data-notify-enable]"); // .btn would show a hidden button
   const supported = "Notification" in window;
 
   function showButton() {
-    if (button) {
-      button.hidden = !supported || Notification.permission !== "default";
+    if (wrapper) {
+      wrapper.hidden = !supported || Notification.permission !== "default";
     }
   }
 
   showButton();
-  if (button && supported) {
-    button.addEventListener("click", () => {
+  if (wrapper && supported) {
+    wrapper.querySelector("button").addEventListener("click", () => {
       const asked = Notification.requestPermission(showButton);
       if (asked && asked.then) {
         asked.then(showButton);
