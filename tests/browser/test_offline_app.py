@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from crews.models import ScreeningTest
@@ -77,6 +78,37 @@ def test_a_visited_port_call_opens_offline_with_when_it_was_fetched(call, phone)
     phone.reload()
     expect(phone.locator("h1.reg")).to_have_text(call.vessel.registration)
     assert not phone.locator("[data-offline-banner]").is_visible()
+
+
+def test_the_wharf_dashboard_and_the_arrival_form_open_offline_once_visited(call, phone):
+    log_in(phone, "alice")
+    pages = {
+        f"/wharves/{call.wharf.code}/": call.vessel.registration,
+        "/port-calls/new/": "Đăng ký phương tiện cập bến",
+    }
+    for path in pages:
+        open_kept(phone, path)
+    phone.context.set_offline(True)
+    for path, shown in pages.items():
+        phone.goto(path)
+        expect(phone.locator("[data-offline-banner]")).to_be_visible()
+        expect(phone.locator("body[data-offline-at]")).to_have_count(1)
+        expect(phone.locator("main")).to_contain_text(shown)
+    # A page never visited is not there to open.
+    with pytest.raises(PlaywrightError):
+        phone.goto(f"/vessels/{call.vessel.registration}/")
+
+
+def test_logging_out_forgets_the_kept_pages(call, phone):
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    phone.click("form.logout button")
+    phone.wait_for_url("**/login/")
+    assert not phone.evaluate(KEPT, path)
+    phone.context.set_offline(True)
+    with pytest.raises(PlaywrightError):
+        phone.goto(path)
 
 
 def test_a_sheet_submitted_offline_waits_through_a_reload_and_is_stored_once_back_online(call, phone):
