@@ -45,35 +45,11 @@ class VesselData:
     owner: str = ""
 
 
-def register_port_call(
-    user,
-    *,
-    wharf: Wharf,
-    vessel: VesselData,
-    arrived_at: datetime,
-    origin: str = "",
-    cargo_kind: str = "",
-    cargo_tonnes=None,
-    crew: Iterable[Any] = (),
-    client_uuid: uuid.UUID | None = None,
-    now: datetime | None = None,
-) -> PortCall:
-    """Register an arriving vessel and its crew manifest; see ``register_port_call_once``.
-
-    ``crew`` holds ``crews.people.PersonData`` with a ``role``.
-    """
-    call, _created = register_port_call_once(
-        user,
-        wharf=wharf,
-        vessel=vessel,
-        arrived_at=arrived_at,
-        origin=origin,
-        cargo_kind=cargo_kind,
-        cargo_tonnes=cargo_tonnes,
-        crew=crew,
-        client_uuid=client_uuid,
-        now=now,
-    )
+def register_port_call(user, **arrival) -> PortCall:
+    """Register an arriving vessel and its crew manifest; ``register_port_call_once``
+    without saying whether it was new. ``crew`` holds ``crews.people.PersonData`` with
+    a ``role``."""
+    call, _created = register_port_call_once(user, **arrival)
     return call
 
 
