@@ -1,13 +1,15 @@
 """Plain helpers and constants the tests import: the fixtures that use them live in
 conftest.py, which pytest loads by itself and no test imports."""
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -66,3 +68,31 @@ def refused(code: str, kind: type[DomainError] = DomainError, *, field=ANY_FIELD
     assert error.value.code == code, f"refused as {error.value.code!r}: {error.value.message}"
     if field is not ANY_FIELD:
         assert error.value.field == field, f"refused on {error.value.field!r}: {error.value.message}"
+
+
+def run_together(*jobs: Callable[[], object], expected_refusals: Iterable[str] = ()) -> list[Exception]:
+    """Start every job at the same moment, each in its own thread and database
+    connection, and return what went wrong: every exception, except a domain refusal
+    whose code is one the race may give (``expected_refusals``)."""
+    barrier = threading.Barrier(len(jobs))
+    expected = frozenset(expected_refusals)
+    errors: list[Exception] = []
+
+    def wrap(job):
+        try:
+            barrier.wait()
+            job()
+        except DomainError as refusal:
+            if refusal.code not in expected:
+                errors.append(refusal)
+        except Exception as exc:  # anything else fails the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors

@@ -2,12 +2,10 @@
 and answer as the first time; a sheet retried with some of its results stored records
 only the rest, still all or none."""
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from crews.choices import TestKind, TestResult
@@ -15,7 +13,7 @@ from crews.manifest import add_crew_member, add_crew_members, remove_crew_member
 from crews.models import CrewMember, ScreeningTest
 from crews.people import PersonData
 from crews.results import TestData, record_test, record_tests
-from tests.helpers import ARRIVAL, people_of, refused
+from tests.helpers import ARRIVAL, people_of, refused, run_together
 from vessels.models import Alert
 from vessels.services import record_departure
 
@@ -148,23 +146,11 @@ def test_two_copies_of_a_sheet_racing_store_each_result_once(make_call, inspecto
             for p in people_of(call)
         ]
         answers: list[list[int]] = []
-        errors: list[Exception] = []
-        barrier = threading.Barrier(2)
 
-        def send(entries=entries, answers=answers, errors=errors, barrier=barrier):
-            try:
-                barrier.wait()
-                answers.append([t.pk for t in record_tests(inspector, entries)])
-            except Exception as exc:  # any error fails the test
-                errors.append(exc)
-            finally:
-                connection.close()
+        def send(entries=entries, answers=answers):
+            answers.append([t.pk for t in record_tests(inspector, entries)])
 
-        threads = [threading.Thread(target=send) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        errors = run_together(send, send)
         assert errors == []
         assert answers[0] == answers[1]
         assert ScreeningTest.objects.filter(port_call=call).count() == 3

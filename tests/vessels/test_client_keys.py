@@ -1,18 +1,16 @@
 """Registrations and departures sent twice with the same client key are stored once and
 answer as the first time: through the domain, over the API, and when two copies race."""
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from crews.models import CrewMember
 from portguard.domain import DomainError
-from tests.helpers import ARRIVAL, client_for, crew_data, refused
+from tests.helpers import ARRIVAL, client_for, crew_data, refused, run_together
 from tests.vessels.helpers import arrival_payload
 from vessels.models import PortCall, Vessel
 from vessels.services import VesselData, record_departure, register_port_call, register_port_call_once
@@ -96,28 +94,6 @@ def test_a_retried_registration_tells_the_dashboards_again(
 ROUNDS = 8
 
 
-def race(*jobs) -> list[Exception]:
-    """Start the jobs at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[Exception] = []
-
-    def wrap(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as exc:  # any error is a failure of the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
-
-
 @pytest.mark.race
 @pytest.mark.django_db(transaction=True)
 def test_two_copies_of_a_registration_racing_store_one_call(inspector, cam_pha):
@@ -137,7 +113,7 @@ def test_two_copies_of_a_registration_racing_store_one_call(inspector, cam_pha):
             )
             answers.append((call.pk, created))
 
-        assert race(send, send) == []
+        assert run_together(send, send) == []
         assert sorted(created for _pk, created in answers) == [False, True]
         assert len({pk for pk, _created in answers}) == 1
         assert PortCall.objects.filter(client_uuid=key).count() == 1

@@ -1,51 +1,21 @@
 """Approval is race-free: threads recording positives race threads approving, on a real
 database (SQLite's BEGIN IMMEDIATE on the embedded default, row locks on PostgreSQL)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from crews.choices import TestKind, TestResult
 from crews.models import ScreeningTest
 from crews.results import TestData, record_test
-from portguard.domain import DomainError
-from tests.helpers import people_of
+from tests.helpers import people_of, run_together
 from vessels.choices import HandoverState
 from vessels.models import Handover
 from vessels.services import approve_handover
 
 ROUNDS = 25
 RACE_REFUSALS = {"handover_blocked", "already_approved"}
-
-
-def run_together(*jobs):
-    """Start every job at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
-
-    def wrap(job):
-        try:
-            barrier.wait()
-            job()
-        except DomainError as refusal:
-            # Blocked by the positive, or approved by the other thread first, are expected
-            # outcomes of the race; a refusal for any other reason (scope, say) is not.
-            if refusal.code not in RACE_REFUSALS:
-                errors.append(refusal)
-        except Exception as exc:  # anything else is a failure of the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.mark.race
@@ -80,7 +50,7 @@ def test_no_handover_stays_approved_with_a_positive_on_board(make_call, inspecto
         def approve(call=call):
             approve_handover(authority, call.pk)
 
-        errors = run_together(approve, positive, approve, negative)
+        errors = run_together(approve, positive, approve, negative, expected_refusals=RACE_REFUSALS)
         assert errors == []
 
     assert ScreeningTest.objects.filter(result=TestResult.POSITIVE).count() == ROUNDS
