@@ -27,11 +27,13 @@ from django.utils.translation import gettext as _
 from crews.choices import CrewRole
 from crews.people import PersonData, parse_id_number
 from portguard.domain import DomainError
+from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
-from vessels.scope import visible_wharves
+from vessels.areas import ViolationData, record_violation
+from vessels.scope import lock_port_call, visible_wharves
 from vessels.services import VesselData, register_port_call
 
-from .choices import VesselKind
+from .choices import VesselKind, ViolationKind
 from .clearance import Area, origin_flagged
 from .models import (
     REGISTRATION_RE,
@@ -40,6 +42,7 @@ from .models import (
     DeclaredPortOfCall,
     EpidemicArea,
     PortCall,
+    Violation,
     Wharf,
     normalise_registration,
 )
@@ -555,3 +558,31 @@ def announce_declaration(declaration: Declaration) -> None:
         "declaration.received",
         {"declaration": declaration_summary(flags_of([declaration])[0])},
     )
+
+
+def record_missing_declaration(user, port_call_id: int, now: datetime | None = None) -> Violation:
+    """Rules R6 and R5: a port call registered with no health declaration, recorded once
+    as the *no health declaration* violation against its vessel, at its wharf. Refused
+    for a call that was declared, or whose missing declaration is already recorded."""
+    require_perm(user, "vessels.add_violation", _("Only wharf inspectors record violations."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        call = lock_port_call(port_call_id)
+        if Declaration.objects.filter(port_call=call).exists():
+            raise DomainError(_("This vessel declared before arriving."), code="declared")
+        recorded = Violation.objects.filter(
+            vessel=call.vessel,
+            wharf=call.wharf,
+            kind=ViolationKind.NO_DECLARATION,
+            occurred_at__gte=call.arrived_at,
+        )
+        if recorded.exists():
+            raise DomainError(_("The missing declaration is already recorded."), code="already_recorded")
+        note = _("Arrived at %(wharf)s with no health declaration.") % {"wharf": call.wharf.code}
+        return record_violation(
+            user,
+            ViolationData(
+                vessel=call.vessel, kind=ViolationKind.NO_DECLARATION, occurred_at=now, wharf=call.wharf, note=note
+            ),
+            now=now,
+        )

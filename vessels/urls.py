@@ -54,6 +54,7 @@ urlpatterns = [
     path("reports/daily.csv", document_views.daily_report_file, {"fmt": "csv"}, name="daily-report-csv"),
     path("reports/daily.xlsx", document_views.daily_report_file, {"fmt": "xlsx"}, name="daily-report-xlsx"),
     path("port-calls/<int:pk>/departure/", views.record_departure, name="port-call-departure"),
+    path("port-calls/<int:pk>/no-declaration/", views.record_no_declaration, name="port-call-no-declaration"),
     path("port-calls/<int:pk>/quarantine-release/", views.release_quarantine, name="port-call-release"),
     # Rule R6: the public declaration form of a wharf (the short link its poster carries),
     # its receipt, and the declaration as the wharf's inspectors see it.

@@ -19,8 +19,9 @@ from crews import corrections
 from crews.choices import Screening, TestResult
 from crews.manifest import add_crew_member, remove_crew_member
 from crews.results import record_tests
-from portguard.domain import DomainError, HandoverBlocked
+from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from portguard.pages import page
+from vessels.declarations import record_missing_declaration
 from vessels.quarantine import release_quarantine as do_release_quarantine
 from vessels.scope import sees_all_wharves, visible_port_calls, visible_wharves
 from vessels.services import approve_handover, register_port_call
@@ -72,7 +73,7 @@ def blocking_rows(payload: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def call_or_404(request, pk: int) -> PortCall:
     """The port call if the user may see it: out of scope and unknown look the same."""
-    return get_object_or_404(visible_port_calls(request.user), pk=pk)
+    return get_object_or_404(visible_port_calls(request.user).select_related("declaration"), pk=pk)
 
 
 def safe_next(request, default: str) -> str:
@@ -215,6 +216,10 @@ def render_call(
             "can_remove": can_remove,
             "can_approve": is_open and user.has_perm("vessels.approve_handover"),
             "can_depart": can_depart,
+            # Rule R6: a call registered with no health declaration says so, and its
+            # inspector can record the seed's violation for it in one step.
+            "undeclared": not hasattr(call, "declaration"),
+            "can_record_violation": user.has_perm("vessels.add_violation"),
             "departure": (departure or ClientKeyForm()) if can_depart else None,
             "can_release": clearance.status == PortCallStatus.QUARANTINED
             and user.has_perm("vessels.release_quarantine"),
@@ -321,6 +326,21 @@ def record_departure(request, pk: int):
         messages.error(request, exc.message)
         return render_call(request, call, departure=form, status=exc.status)
     messages.success(request, _("Departure of %(vessel)s recorded.") % {"vessel": call.vessel.registration})
+    return redirect("port-call", pk=call.pk)
+
+
+@login_required
+@require_POST
+def record_no_declaration(request, pk: int):
+    call = call_or_404(request, pk)
+    try:
+        record_missing_declaration(request.user, call.pk)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("No health declaration: the violation is recorded."))
     return redirect("port-call", pk=call.pk)
 
 

@@ -220,6 +220,7 @@ DOORS: dict[str, Door] = {
     "port-call-handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY}), seen_by=AT_CAM_PHA),
     "port-call-certificate": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
     "port-call-departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), seen_by=AT_CAM_PHA),
+    "port-call-no-declaration": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), seen_by=AT_CAM_PHA),
     "port-call-release": Door(
         args=call_of("case"), post=frozenset({HEALTH}), data=lambda w: {"reason": "Đủ 14 ngày"}, seen_by=AT_CAM_PHA
     ),

@@ -1,10 +1,11 @@
 """Plain helpers and constants for port calls: an arrival as the API takes it, a screening
 sheet as a phone posts it, the query count pinned for the port call page."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from crews.choices import TestKind
+from crews.choices import CrewRole, TestKind
 from tests.helpers import ARRIVAL, VN
+from vessels.declarations import DeclarationData, DeclaredPersonData, PortOfCallData
 
 # The port call page evaluates clearance with the flags beside each status: epidemic areas
 # (R4) and violations (R5), and one query for its recorded results, corrections and authors.
@@ -43,3 +44,22 @@ def sheet_post(call, results: dict, sampled_at=None, kind=TestKind.RAPID) -> dic
     for person, result in results.items():
         data[f"result_{person.pk}"] = result
     return data
+
+
+def declaration_data(**overrides) -> DeclarationData:
+    """A good declaration of QN-4567 expected at ARRIVAL, with ``overrides``."""
+    values = {
+        "registration": "qn 4567",
+        "vessel_name": "Hoàng Long 18",
+        "vessel_kind": "self_propelled_barge",
+        "expected_at": ARRIVAL,
+        "declarant_name": "Nguyễn Văn Hùng",
+        "declarant_phone": "0912 345 678",
+        "ports": [PortOfCallData("Cảng Cái Lân, Quảng Ninh", date(2021, 8, 10))],
+        "people": [
+            DeclaredPersonData("Nguyễn Văn Hùng", "022081000123", CrewRole.CAPTAIN, date(1981, 4, 2)),
+            DeclaredPersonData("Trần Thị Lan", "031234567", CrewRole.WORKER, cough=True, provinces=["Bắc Giang"]),
+        ],
+    }
+    values.update(overrides)
+    return DeclarationData(**values)

@@ -11,11 +11,11 @@ from django.utils import translation
 
 from crews.choices import CrewRole
 from tests.helpers import ARRIVAL, people_of, refused
+from tests.vessels.helpers import declaration_data
 from vessels.areas import AreaData, add_epidemic_area
 from vessels.declarations import (
     AlreadyDeclared,
     DeclarationArrived,
-    DeclarationData,
     DeclarationInvalid,
     DeclaredPersonData,
     PortOfCallData,
@@ -36,24 +36,6 @@ EXPECTED = ARRIVAL
 def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def declaration_data(**overrides) -> DeclarationData:
-    values = {
-        "registration": "qn 4567",
-        "vessel_name": "Hoàng Long 18",
-        "vessel_kind": "self_propelled_barge",
-        "expected_at": EXPECTED,
-        "declarant_name": "Nguyễn Văn Hùng",
-        "declarant_phone": "0912 345 678",
-        "ports": [PortOfCallData("Cảng Cái Lân, Quảng Ninh", date(2021, 8, 10))],
-        "people": [
-            DeclaredPersonData("Nguyễn Văn Hùng", "022081000123", CrewRole.CAPTAIN, date(1981, 4, 2)),
-            DeclaredPersonData("Trần Thị Lan", "031234567", CrewRole.WORKER, cough=True, provinces=["Bắc Giang"]),
-        ],
-    }
-    values.update(overrides)
-    return DeclarationData(**values)
 
 
 def test_a_declaration_is_stored_whole_and_its_receipt_code_opens_it(cam_pha):
