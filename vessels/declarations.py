@@ -436,6 +436,10 @@ def register_from_declaration(
         )
         declaration.port_call = call
         declaration.save(update_fields=["port_call"])
+        # No longer expected: the dashboards take it off their list.
+        send_event_on_commit(
+            declaration.wharf.code, "declaration.arrived", {"declaration": declaration.pk, "port_call": call.pk}
+        )
     return call
 
 

@@ -61,6 +61,12 @@ def test_a_declaration_reaches_the_dashboard_and_becomes_a_call_with_its_crew(
     assert dashboard.evaluate("window.sameDocument") is True
     dashboard.screenshot(path=tmp_path / "dashboard-expected.png", full_page=True)
 
+    # A second dashboard stays open while the arrival is registered.
+    watcher = open_phone(daphne.http)
+    log_in(watcher, "alice")
+    open_live(watcher, "/wharves/CP-03/")
+    expect(watcher.locator(f'[data-declaration="{declaration.pk}"]')).to_be_visible()
+
     # Two steps: open the declaration, register the arrival.
     row.locator('[data-field="link"]').tap()
     expect(dashboard.locator("[data-flagged]")).to_contain_text("Lê Thị Hoa")
@@ -72,3 +78,9 @@ def test_a_declaration_reaches_the_dashboard_and_becomes_a_call_with_its_crew(
     expect(dashboard.locator(".msg-success")).to_contain_text("QN-2468")
     expect(dashboard.locator('li[data-person="031234777"]')).to_be_visible()
     expect(dashboard.locator('li[data-person="022081000777"]')).to_be_visible()
+
+    # No longer expected: it leaves the open dashboard's list, with no reload.
+    expect(watcher.locator(f'[data-declaration="{declaration.pk}"]')).to_have_count(0)
+    expect(watcher.locator("[data-declarations-count]")).to_have_text("0")
+    expect(watcher.locator("[data-declarations-empty]")).to_be_visible()
+    assert watcher.evaluate("window.sameDocument") is True

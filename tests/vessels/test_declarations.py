@@ -175,6 +175,16 @@ def test_registering_from_a_declaration_fills_the_crew_list_and_links_them(cam_p
         register_from_declaration(inspector, declaration.pk, arrived_at=NOW)
 
 
+def test_registering_from_a_declaration_takes_it_off_the_dashboards_list(
+    cam_pha, inspector, broadcasts, django_capture_on_commit_callbacks
+):
+    declaration, _code = declare(declaration_data(), wharf=cam_pha)
+    with django_capture_on_commit_callbacks(execute=True):
+        call = register_from_declaration(inspector, declaration.pk, arrived_at=NOW)
+    arrived = [e for e in broadcasts if e["type"] == "declaration.arrived"]
+    assert arrived == [{"type": "declaration.arrived", "declaration": declaration.pk, "port_call": call.pk}]
+
+
 def test_only_inspectors_of_its_wharf_register_from_a_declaration(cam_pha, outsider, authority):
     declaration, _code = declare(declaration_data(), wharf=cam_pha)
     with refused("not_found"):

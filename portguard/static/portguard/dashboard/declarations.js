@@ -1,6 +1,7 @@
 // Expected arrivals (rule R6) on a wharf dashboard: a declaration received while the page
 // is open joins the list the server rendered, soonest first; an amended one replaces its
-// row. The event carries no names: the declaration's page has them.
+// row, and one registered as an arrival leaves it. The events carry no names: the
+// declaration's page has them.
 
 const FIELDS = ["registration", "vessel_name", "expected_label", "people", "flagged"];
 
@@ -14,7 +15,20 @@ export function createDeclarations(root) {
   const count = section.querySelector("[data-declarations-count]");
   const empty = section.querySelector("[data-declarations-empty]");
 
+  function arrived(id) {
+    const row = list.querySelector('[data-declaration="' + id + '"]');
+    if (row) {
+      row.remove();
+    }
+    count.textContent = String(list.children.length);
+    empty.hidden = list.children.length > 0;
+  }
+
   return function handle(message) {
+    if (message.type === "declaration.arrived") {
+      arrived(message.declaration);
+      return;
+    }
     if (message.type !== "declaration.received") {
       return;
     }
