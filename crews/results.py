@@ -18,7 +18,8 @@ from vessels.announce import announce_port_call, bump_versions
 from vessels.choices import PortCallStatus
 from vessels.clearance import HOLDS
 from vessels.events import positive_alert_payload, test_payload
-from vessels.models import PortCall
+from vessels.mail_alerts import queue_alert_mails
+from vessels.models import Alert, PortCall
 from vessels.scope import lock_port_calls, require_calls_in_scope, sees_all_wharves
 from vessels.services import suspend_active_handover
 from vessels.status import call_summary, check_sample_time, clearance_for
@@ -212,10 +213,14 @@ def _settle_staff(stations: dict[int, KcsStation], tests: list[ScreeningTest], n
     for test in tests:
         by_station.setdefault(test.station_id, []).append(test)
     events = []
+    raised: list[Alert] = []
     for station_id, station_tests in by_station.items():
         station = stations[station_id]
         for alert in respond_to_staff_results(station, station_tests, now):
+            raised.append(alert)
             events.append((station.wharf.code, "alert.positive", positive_alert_payload(alert)))
+    # Every officer's e-mails of the write's alerts in one pass, not one per station.
+    queue_alert_mails(raised)
     send_events_on_commit(events)
 
 
@@ -280,6 +285,7 @@ def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: d
     for test in tests:
         tests_by_call.setdefault(test.port_call_id, []).append(test)
     events: list[tuple[str, str, dict]] = []
+    raised: list[Alert] = []
     for call in calls.values():
         clearance = clearances[call.pk]
         call_tests = tests_by_call.get(call.pk, [])
@@ -292,8 +298,12 @@ def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: d
         if suspended and clearance.status == PortCallStatus.HANDOVER_APPROVED:
             clearance.status = PortCallStatus.HANDOVER_SUSPENDED
         alerts = respond_to_results(call, call_tests, clearance, now)
+        raised += alerts
         events += [(call.wharf.code, "test.recorded", test_payload(test)) for test in call_tests]
         events += [(call.wharf.code, "alert.positive", positive_alert_payload(alert)) for alert in alerts]
         # As announce_port_call(call, clearance) sends it, in the same batch.
         events.append((call.wharf.code, "port_call.updated", {"port_call": call_summary(call, clearance)}))
+    # Every officer's e-mails of the write's alerts in one pass (a lab's file can touch
+    # hundreds of calls), not one pass per call.
+    queue_alert_mails(raised)
     send_events_on_commit(events)

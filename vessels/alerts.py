@@ -17,7 +17,6 @@ from portguard.domain import DomainError
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.contacts import store_contacts, store_staff_contacts
-from vessels.mail_alerts import queue_alert_mails
 from vessels.scope import require_wharf_in_scope, sees_all_wharves, visible_wharves
 
 from .choices import AlertKind, PortCallStatus
@@ -98,7 +97,6 @@ def _positive_alerts(
             "names": ", ".join(t.person.full_name for t in members),
         }
         alerts.append(raise_one(AlertKind.POOL_POSITIVE, message, members[0]))
-    queue_alert_mails(alerts)
     return alerts, confirmed
 
 

@@ -11,7 +11,8 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from crews.choices import TestKind, TestResult
@@ -19,7 +20,7 @@ from crews.models import Person
 from crews.results import TestData, record_tests
 from crews.stations import create_station, load_roster, record_staff_test
 from portguard import roles
-from portguard.models import AlertMail
+from portguard.models import AlertMail, Profile
 from tests.crews.helpers import roster_lines
 from tests.helpers import ARRIVAL, make_user, people_of
 from vessels.clock import Clock
@@ -284,3 +285,29 @@ def test_an_email_the_server_refuses_keeps_its_error_and_the_others_go(positive,
     alice = mails["alice"]
     assert (alice.sent_at, alice.attempts, alice.next_attempt_at) == (None, 1, TICK + FIRST_RETRY)
     assert alice.last_error.startswith("SMTPRecipientsRefused") and "No such user here" in alice.last_error
+
+
+@pytest.mark.parametrize("calls", [2, 8])
+def test_a_file_of_positives_on_many_calls_costs_the_same_few_queries_for_its_emails(
+    officers, make_call, inspector, authority, calls
+):
+    """A lab's file touches many calls: the officers and their scopes are read once for
+    the whole write, not once per call (measured: 9 more queries with three officers opted
+    in, at 2 calls as at 8; it was 9 per call)."""
+
+    def record_positives() -> int:
+        made = [make_call(crew=1) for _ in range(calls)]
+        entries = [
+            TestData(people_of(call)[0], TestKind.RAPID, SAMPLED, TestResult.POSITIVE, port_call=call) for call in made
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            record_tests(inspector, entries, now=RAISED)
+        return len(queries)
+
+    opted_in = list(Profile.objects.filter(email_alerts=True).values_list("user_id", flat=True))
+    Profile.objects.update(email_alerts=False)
+    without = record_positives()
+    Profile.objects.filter(user_id__in=opted_in).update(email_alerts=True)
+    with_emails = record_positives()
+    assert with_emails - without <= 10
+    assert AlertMail.objects.filter(recipient=authority).count() == calls
