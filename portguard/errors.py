@@ -8,7 +8,7 @@ also tells a lost database (503) from anything else.
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import csrf, defaults
 
 API_PREFIX = "/api/"
 
@@ -34,3 +34,12 @@ def server_error_answer(request):
     if is_api(request):
         return json_error("server_error", _("Something went wrong on the server. Please try again later."), 500)
     return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: Django's page, marked so that the phone's outbox
+    (static/portguard/pwa/queue.js) tells a stale token, which the next page load
+    renews, from a refusal: the entry is kept and sent again, not shown as refused."""
+    response = csrf.csrf_failure(request, reason=reason)
+    response["X-CSRF-Failure"] = "1"
+    return response

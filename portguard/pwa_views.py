@@ -17,6 +17,7 @@ SHELL = [
     "portguard/portguard.js",
     "portguard/pwa/app.js",
     "portguard/pwa/outbox.js",
+    "portguard/pwa/queue.js",
     "portguard/pwa/time.js",
     "portguard/pwa/icon-192.png",
     "portguard/pwa/icon-512.png",
@@ -58,7 +59,11 @@ def service_worker(request):
     response = render(
         request,
         "portguard/sw.js",
-        {"shell": json.dumps([static(path) for path in SHELL]), "static_prefix": json.dumps(static(""))},
+        {
+            "shell": json.dumps([static(path) for path in SHELL]),
+            "static_prefix": json.dumps(static("")),
+            "queue": json.dumps(static("portguard/pwa/queue.js")),
+        },
         content_type="text/javascript; charset=utf-8",
     )
     response["Service-Worker-Allowed"] = "/"

@@ -15,6 +15,7 @@ api_v1 = [
     path("port-calls/", vessels_api.PortCallCreate.as_view(), name="port-calls"),
     path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
     path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
+    path("port-calls/<int:pk>/departure/", vessels_api.DepartureCreate.as_view(), name="departure"),
     path("tests/", crews_api.TestCreate.as_view(), name="tests"),
     path("declarations/", declaration_api.DeclarationCreate.as_view(), name="declarations"),
     path("tests/<int:pk>/corrections/", correction_api.TestCorrectionCreate.as_view(), name="test-corrections"),

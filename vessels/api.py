@@ -10,7 +10,7 @@ from crews.choices import CrewRole
 from crews.people import PersonData
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from vessels.scope import visible_port_calls, visible_wharves
-from vessels.services import VesselData, approve_handover, register_port_call_once
+from vessels.services import VesselData, approve_handover, record_departure, register_port_call_once
 from vessels.status import blocking_payload, clearance_of
 
 from .choices import PortCallStatus, VesselKind
@@ -340,3 +340,67 @@ class HandoverCreate(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class DepartureInSerializer(serializers.Serializer):
+    departed_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the vessel left; now when omitted"
+    )
+    client_uuid = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A key the client makes for this departure: sent again, the call as it recorded it is returned",
+    )
+
+
+class DepartureCreate(APIView):
+    @extend_schema(
+        request=DepartureInSerializer,
+        responses={
+            200: OpenApiResponse(
+                PortCallOut,
+                description="The call with its departure (also for a retry with the same client_uuid)",
+                examples=[
+                    OpenApiExample(
+                        "Departed",
+                        value={**PORT_CALL_OUT_EXAMPLE, "departed_at": "2021-08-12T15:30:00+07:00"},
+                    )
+                ],
+            ),
+            400: error_doc(
+                "A departure time before the arrival or in the future, or a malformed field",
+                **{
+                    "Before arrival": {
+                        "error": "validation_error",
+                        "message": "Departure cannot be before arrival.",
+                        "fields": {"departed_at": ["Departure cannot be before arrival."]},
+                    }
+                },
+            ),
+            403: FORBIDDEN_DOC,
+            404: NOT_FOUND_DOC,
+            409: error_doc(
+                "Already departed, or quarantined",
+                Departed={"error": "departed", "message": "The vessel has already departed."},
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Left at 15:30",
+                value={
+                    "departed_at": "2021-08-12T15:30:00+07:00",
+                    "client_uuid": "0b9b1f52-9f4e-4a53-8f0e-2b1c6a8e7d11",
+                },
+                request_only=True,
+            )
+        ],
+        summary="Record that the vessel has left the wharf (idempotent by client_uuid)",
+    )
+    def post(self, request, pk: int):
+        get_object_or_404(visible_port_calls(request.user), pk=pk)
+        form = DepartureInSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        record_departure(request.user, pk, **form.validated_data)
+        call = visible_port_calls(request.user).get(pk=pk)
+        return Response(port_call_json(call, clearance_of(call)))

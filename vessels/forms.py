@@ -67,6 +67,18 @@ class ClientKeyForm(forms.Form):
         super().__init__(*args, auto_id=False, **kwargs)
 
 
+class DepartureForm(ClientKeyForm):
+    """A departure: when the vessel left, *now* when left empty (an entry kept on the phone
+    while offline carries the time it was made)."""
+
+    departed_at = forms.DateTimeField(
+        required=False,
+        label=_("Left the wharf at"),
+        help_text=_("Empty: now."),
+        widget=LocalDateTimeInput(attrs={"id": "departed-at", "data-now-if-empty": True}),
+    )
+
+
 class DomainErrorsMixin:
     def add_domain_error(self, exc: DomainError) -> None:
         """Show a service's refusal on the field it names (``crew[0].full_name`` → ``full_name``)."""
@@ -86,7 +98,11 @@ class ArrivalForm(DomainErrorsMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=VesselKind.choices, initial=VesselKind.SELF_PROPELLED_BARGE, label=_("Kind of vessel")
     )
-    arrived_at = forms.DateTimeField(label=label(PortCall, "arrived_at"), widget=LocalDateTimeInput)
+    # Opened offline from the phone's copy, the form starts at the phone's now, not at
+    # the time the copy was fetched (static/portguard/pwa/outbox.js).
+    arrived_at = forms.DateTimeField(
+        label=label(PortCall, "arrived_at"), widget=LocalDateTimeInput(attrs={"data-now-when-kept": True})
+    )
     origin = forms.CharField(
         max_length=200,
         required=False,

@@ -30,7 +30,7 @@ from vessels.status import blocking_payload, clearance_for, clearance_of
 
 from .choices import PortCallStatus
 from .clearance import CallClearance, PersonScreening
-from .forms import AddPersonForm, ArrivalForm, ClientKeyForm, ScreeningSheetForm
+from .forms import AddPersonForm, ArrivalForm, ClientKeyForm, DepartureForm, ScreeningSheetForm
 from .models import Handover, PortCall
 
 RAPID_READ_MINUTES = 15  # a rapid antigen kit is read 15 minutes after the sample
@@ -174,7 +174,7 @@ def render_call(
     sheet: ScreeningSheetForm | None = None,
     add_form: AddPersonForm | None = None,
     removal: tuple[int, ClientKeyForm] | None = None,
-    departure: ClientKeyForm | None = None,
+    departure: DepartureForm | None = None,
     blocked: list[dict] | None = None,
     crew_refused: DomainError | None = None,
     status: int = 200,
@@ -220,7 +220,7 @@ def render_call(
             # inspector can record the seed's violation for it in one step.
             "undeclared": not hasattr(call, "declaration"),
             "can_record_violation": user.has_perm("vessels.add_violation"),
-            "departure": (departure or ClientKeyForm()) if can_depart else None,
+            "departure": (departure or DepartureForm()) if can_depart else None,
             "can_release": clearance.status == PortCallStatus.QUARANTINED
             and user.has_perm("vessels.release_quarantine"),
             "blocked": blocking_rows(blocked) if blocked is not None else None,
@@ -319,9 +319,16 @@ def approve(request, pk: int):
 @require_POST
 def record_departure(request, pk: int):
     call = call_or_404(request, pk)
-    form = ClientKeyForm(request.POST)
+    form = DepartureForm(request.POST)
+    if not form.is_valid():
+        return render_call(request, call, departure=form, status=400)
     try:
-        do_record_departure(request.user, call.pk, client_uuid=client_key(form))
+        do_record_departure(
+            request.user,
+            call.pk,
+            departed_at=form.cleaned_data["departed_at"],
+            client_uuid=form.cleaned_data["client_uuid"],
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return render_call(request, call, departure=form, status=exc.status)

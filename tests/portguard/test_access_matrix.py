@@ -189,6 +189,13 @@ DOORS: dict[str, Door] = {
     "lab-template-csv": Door(get=EVERYONE),
     "lab-template-xlsx": Door(get=EVERYONE),
     "api:wharves": Door(get=EVERYONE, hides=lambda w: "CP-03"),
+    # Finding things: the search (everyone, in their scope: tests/vessels/test_search.py),
+    # every port call with its filters and exports, one person's history.
+    "search": Door(get=EVERYONE),
+    "port-calls": Door(get=READERS, hides=lambda w: w.cleared.vessel.registration),
+    "port-calls-csv": Door(get=READERS, hides=lambda w: w.cleared.vessel.registration),
+    "port-calls-xlsx": Door(get=READERS, hides=lambda w: w.cleared.vessel.registration),
+    "person": Door(args=lambda w: {"pk": w.sailor.pk}, get=AT_CAM_PHA, hides=lambda w: w.sailor.id_number),
     "api:stations": Door(get=EVERYONE, hides=lambda w: "KCS-CP-03", shown_to=CAM_PHA_STATION),
     # Each user's own profile: their e-mail alerts.
     "profile": Door(get=EVERYONE, post=EVERYONE, data=lambda w: {"email_alerts": "on"}),
@@ -265,6 +272,7 @@ DOORS: dict[str, Door] = {
     "api:port-calls": Door(post=frozenset({INSPECTOR}), data=api_arrival, json=True, named_in_body=True),
     "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
     "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY}), seen_by=AT_CAM_PHA),
+    "api:departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), json=True, seen_by=AT_CAM_PHA),
     "api:tests": Door(post=frozenset({INSPECTOR, HEALTH}), data=api_test, json=True),
     "api:test-corrections": Door(
         args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},

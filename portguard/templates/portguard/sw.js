@@ -1,8 +1,11 @@
 // PortGuard's service worker: the app shell is cached on install; the wharf dashboard,
 // the port call page and the register-arrival form are fetched network first and kept,
 // so that they open with no connection showing the last known state and when it was
-// fetched. Writes are never cached here: the pages queue them (static/portguard/pwa/outbox.js).
+// fetched. Writes are never cached here: the pages queue them (static/portguard/pwa/outbox.js),
+// and the worker sends that queue on a Background Sync, even with no PortGuard page open.
 "use strict";
+
+importScripts({{ queue|safe }});
 
 const VERSION = "v1";
 const SHELL_CACHE = "portguard-shell-" + VERSION;
@@ -113,6 +116,29 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(page(event));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(asset(event));
+  }
+});
+
+// Background Sync (where the browser has it): the queue kept by the pages is sent when the
+// connection returns, with the CSRF token of the last page opened; the open pages are
+// told what was sent. An attempt that leaves entries waiting fails, so that the browser
+// tries again later.
+async function sendQueue() {
+  const queue = self.portguardQueue;
+  const token = await queue.getMeta("csrf");
+  const { sent, waiting } = await queue.withLock(() => queue.flush(token));
+  if (sent.length) {
+    const pages = await self.clients.matchAll({ type: "window" });
+    pages.forEach((client) => client.postMessage({ type: "outbox-sent", sent }));
+  }
+  if (waiting) {
+    throw new Error("PortGuard: entries still waiting");
+  }
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === self.portguardQueue.LOCK) {
+    event.waitUntil(sendQueue());
   }
 });
 

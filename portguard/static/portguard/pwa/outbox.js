@@ -1,46 +1,19 @@
-// The screening sheet's outbox. With no connection, submitting the sheet keeps it on the
-// phone (IndexedDB: the form's data with its client keys) instead; the page says how many
-// results wait. The queue is sent in order, the same form data posted again with the
-// CSRF token of the page at hand, when the connection returns ("online") or on the next
-// page load. The server stores each key once, so a sheet sent twice stores once. A sheet
-// the server refuses stays, with the server's reason, until the inspector discards it.
-import { formatTime } from "./time.js";
+// The outbox as the pages show it. With no connection, a form that writes (the screening
+// sheet, registering an arrival, adding or removing a person, a departure: each marked
+// data-queue) is kept on the phone instead of being lost (pwa/queue.js: IndexedDB, with
+// its client keys); every page says what waits, what was sent and what the server
+// refused and why. The queue is sent in order when the connection returns ("online"), on
+// the next page load, or by the service worker on a Background Sync where the browser has
+// it. The server stores each client key once, so an entry sent twice stores once.
+import "./queue.js";
+import { formatTime, localInputValue } from "./time.js";
 
-const DB_NAME = "portguard";
-const STORE = "outbox";
-
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-async function run(mode, work) {
-  const db = await openDb();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const result = work(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-export const queued = () => run("readonly", (store) => store.getAll());
-const add = (entry) => run("readwrite", (store) => store.add(entry));
-const put = (entry) => run("readwrite", (store) => store.put(entry));
-const remove = (id) => run("readwrite", (store) => store.delete(id));
+const queue = self.portguardQueue;
+export const queued = queue.queued;
 
 const panel = document.querySelector("[data-outbox]");
 const texts = panel ? panel.dataset : {};
-let lastSent = 0;
+const sentNow = [];
 let justKept = false;
 
 function text(name, fallback, values = {}) {
@@ -60,105 +33,103 @@ function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : "";
 }
 
-function reasonOf(html, status) {
-  const page = new DOMParser().parseFromString(html, "text/html");
-  const found = Array.from(page.querySelectorAll("#sheet [role=alert], .msg-error"))
-    .map((node) => node.textContent.replace(/\s+/g, " ").trim())
-    .filter(Boolean);
-  return [...new Set(found)].join(" ") || "HTTP " + status;
+// Why the server refused an entry, read from the page it answered with: the form's
+// errors and messages, or else the page's own heading and text (403, 404).
+function reasonOf(refused) {
+  if (typeof refused === "string") {
+    return refused;
+  }
+  const page = new DOMParser().parseFromString(refused.page || "", "text/html");
+  const clean = (node) => node.textContent.replace(/\s+/g, " ").trim();
+  page.querySelectorAll("[data-outbox], [data-offline-banner], header").forEach((node) => node.remove());
+  let found = Array.from(page.querySelectorAll("main [role=alert], main .msg-error")).map(clean);
+  if (!found.filter(Boolean).length) {
+    found = Array.from(page.querySelectorAll("main h1, main h1 ~ p")).map(clean);
+  }
+  return [...new Set(found.filter(Boolean))].join(" ") || "HTTP " + refused.status;
 }
 
-// Sends one kept sheet: "sent", "refused" (with the reason kept), or "later".
-async function send(entry) {
-  const body = new URLSearchParams(entry.entries.filter(([name]) => name !== "csrfmiddlewaretoken"));
-  body.append("csrfmiddlewaretoken", csrfToken());
-  let response;
-  try {
-    response = await fetch(entry.action, {
-      method: "POST",
-      body,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken() },
-    });
-  } catch (error) {
-    return "later";
+function describe(entry) {
+  if ((entry.kind || "results") === "results") {
+    return text("textSheet", "{vessel}, sheet of {time}", { vessel: entry.label, time: formatTime(entry.savedAt) });
   }
-  if (new URL(response.url).pathname.startsWith("/login/")) {
-    return "later"; // signed out meanwhile: kept until the inspector signs in again
-  }
-  if (response.ok) {
-    await remove(entry.id);
-    return "sent";
-  }
-  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-    entry.refused = reasonOf(await response.text(), response.status);
-    await put(entry);
-    return "refused";
-  }
-  return "later";
+  return entry.label + " (" + formatTime(entry.savedAt) + ")";
 }
 
 let flushing = null;
 
+// Sends the queue from this page, with its CSRF token (one sender at a time, page or worker).
 export function flush() {
   if (!flushing) {
-    flushing = (async () => {
-      let sent = 0;
-      for (const entry of await queued()) {
-        if (entry.refused) {
-          continue;
-        }
-        const outcome = await send(entry);
-        if (outcome === "later") {
-          break;
-        }
-        if (outcome === "sent") {
-          sent += entry.count;
-        }
-      }
-      lastSent += sent;
-      if (sent) {
-        justKept = false;
-      }
-    })().finally(() => {
-      flushing = null;
-      render();
-    });
+    flushing = queue
+      .withLock(() => queue.flush(csrfToken()))
+      .then(({ sent }) => noteSent(sent))
+      .catch(() => {})
+      .finally(() => {
+        flushing = null;
+        render();
+      });
   }
   return flushing;
 }
 
-const withLock = (work) =>
-  navigator.locks ? navigator.locks.request("portguard-outbox", work) : work();
+function noteSent(sent) {
+  if (sent.length) {
+    sentNow.push(...sent);
+    justKept = false;
+  }
+}
+
+function line(name, content) {
+  const p = document.createElement("p");
+  p.dataset[name] = "";
+  p.append(...content);
+  return p;
+}
+
+function link(href, label) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = label;
+  return a;
+}
 
 async function render() {
   if (!panel) {
     return;
   }
   const entries = await queued();
-  const waiting = entries.filter((entry) => !entry.refused).reduce((sum, entry) => sum + entry.count, 0);
+  const waiting = entries.filter((entry) => !entry.refused);
+  const results = waiting.filter((entry) => (entry.kind || "results") === "results");
+  const count = results.reduce((sum, entry) => sum + entry.count, 0);
   panel.replaceChildren();
-  const count = document.createElement("p");
-  count.dataset.outboxCount = String(waiting);
-  count.textContent = text(waiting === 1 ? "textWaitingOne" : "textWaitingOther", "{count} results waiting", {
-    count: waiting,
-  });
-  panel.append(count);
-  if (justKept) {
-    const note = document.createElement("p");
-    note.dataset.outboxKept = "";
-    note.textContent = text("textKept", "Kept on this phone: sent when the connection returns.");
-    panel.append(note);
+  const counted = line("outboxCount", [
+    text(count === 1 ? "textWaitingOne" : "textWaitingOther", "{count} results waiting", { count }),
+  ]);
+  counted.dataset.outboxCount = String(count);
+  panel.append(counted);
+  for (const entry of waiting.filter((item) => item.kind && item.kind !== "results")) {
+    const row = line("outboxWaiting", [text("textWaitingEntry", "Waiting: {what}", { what: describe(entry) })]);
+    row.dataset.outboxWaiting = entry.kind;
+    panel.append(row);
   }
-  if (lastSent) {
-    const sent = document.createElement("p");
-    sent.dataset.outboxSent = String(lastSent);
-    sent.append(text("textSent", "{count} queued results sent.", { count: lastSent }) + " ");
-    const reload = document.createElement("a");
-    reload.href = location.pathname;
-    reload.textContent = text("textReload", "Reload");
-    sent.append(reload);
+  if (justKept) {
+    panel.append(line("outboxKept", [text("textKept", "Kept on this phone: sent when the connection returns.")]));
+  }
+  const sentResults = sentNow.filter((item) => item.kind === "results").reduce((sum, item) => sum + item.count, 0);
+  if (sentResults) {
+    const sent = line("outboxSent", [text("textSent", "{count} queued results sent.", { count: sentResults }) + " "]);
+    sent.dataset.outboxSent = String(sentResults);
+    sent.append(link(location.pathname, text("textReload", "Reload")));
     panel.append(sent);
+  }
+  for (const item of sentNow.filter((sent) => sent.kind !== "results")) {
+    const done = line("outboxSentEntry", [text("textSentEntry", "Sent: {what}", { what: item.label }) + " "]);
+    done.dataset.outboxSentEntry = item.kind;
+    if (item.url) {
+      done.append(link(item.url, text("textOpen", "Open")));
+    }
+    panel.append(done);
   }
   for (const entry of entries.filter((item) => item.refused)) {
     const row = document.createElement("div");
@@ -166,69 +137,116 @@ async function render() {
     row.setAttribute("role", "alert");
     row.dataset.outboxRefused = String(entry.id);
     const what = document.createElement("p");
-    what.textContent =
-      text("textRefused", "Refused: {what}", {
-        what: text("textSheet", "{vessel}, sheet of {time}", { vessel: entry.label, time: formatTime(entry.savedAt) }),
-      }) +
-      " — " +
-      entry.refused;
+    what.textContent = text("textRefused", "Refused: {what}", { what: describe(entry) }) + " — " + reasonOf(entry.refused);
     const discard = document.createElement("button");
     discard.type = "button";
     discard.className = "btn btn-small btn-outline";
     discard.textContent = text("textDiscard", "Discard");
-    discard.addEventListener("click", () => remove(entry.id).then(render));
+    discard.addEventListener("click", () => queue.remove(entry.id).then(render));
     row.append(what, discard);
     panel.append(row);
   }
-  panel.hidden = entries.length === 0 && !lastSent;
+  panel.hidden = entries.length === 0 && !sentNow.length;
 }
 
-function keep(sheet) {
-  const entries = Array.from(new FormData(sheet)).filter(([, value]) => typeof value === "string");
-  const count = entries.filter(([name, value]) => name.startsWith("result_") && value).length;
+function freshKeys(form) {
+  form.querySelectorAll("input[name=client_uuid], input[name^=key_]").forEach((input) => {
+    input.value = crypto.randomUUID();
+  });
+}
+
+function labelOf(form) {
+  let label = form.dataset.queueLabel || document.title;
+  const from = form.dataset.queueLabelFrom;
+  const field = from ? form.querySelector(`[name="${from}"]`) : null;
+  if (field && field.value.trim()) {
+    label += " " + field.value.trim();
+  }
+  return label;
+}
+
+// Keeps a form's write on the phone; the form starts again with new keys, since what was
+// kept is a write of its own.
+async function keep(form) {
+  const kind = form.dataset.queue;
+  // A departure kept offline happened when it was entered, not when it reaches the server.
+  form.querySelectorAll("input[data-now-if-empty]").forEach((input) => {
+    if (!input.value) {
+      input.value = localInputValue(Date.now());
+    }
+  });
+  const entries = Array.from(new FormData(form)).filter(([, value]) => typeof value === "string");
+  const count = kind === "results" ? entries.filter(([name, value]) => name.startsWith("result_") && value).length : 1;
   const heading = document.querySelector("h1.reg");
-  return add({
-    action: sheet.action,
+  await queue.add({
+    kind,
+    action: form.action,
     page: location.pathname,
-    label: heading ? heading.textContent.trim() : document.title,
+    label: kind === "results" && heading ? heading.textContent.trim() : labelOf(form),
     entries,
     count,
     savedAt: Date.now(),
     refused: null,
-  }).then(() => {
-    // What was kept is a sheet of its own: the form starts again, with new keys.
-    sheet.querySelectorAll("input[type=radio][name^=result_]").forEach((radio) => {
+  });
+  if (kind === "results") {
+    form.querySelectorAll("input[type=radio][name^=result_]").forEach((radio) => {
       radio.checked = radio.value === "";
     });
-    sheet.querySelectorAll("input[name^=key_]").forEach((input) => {
-      input.value = crypto.randomUUID();
-    });
-    justKept = true;
+  } else if (form.querySelector("input:not([type=hidden]), select, textarea")) {
+    form.reset();
+    startNow(form);
+  }
+  freshKeys(form);
+  justKept = true;
+  // Where the browser has Background Sync, the worker sends it even with the page closed.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.ready
+      .then((registration) => registration.sync && registration.sync.register(queue.LOCK))
+      .catch(() => {});
+  }
+}
+
+// A time that starts at "now" (an arrival's) starts at the phone's now, not at the time
+// the kept copy of the page was fetched.
+function startNow(form) {
+  form.querySelectorAll("input[data-now-when-kept]").forEach((input) => {
+    input.value = localInputValue(Date.now());
   });
 }
 
 export function start() {
-  const sheet = document.querySelector("form[data-sheet]");
-  if (sheet && document.body.dataset.offlineAt) {
-    // The kept copy carries the keys of the page as it was fetched, which a sheet kept
-    // from it earlier may hold already: this one gets keys of its own.
-    sheet.querySelectorAll("input[name^=key_]").forEach((input) => {
-      input.value = crypto.randomUUID();
-    });
+  const forms = document.querySelectorAll("form[data-queue]");
+  if (document.body.dataset.offlineAt) {
+    // The kept copy carries the keys of the page as it was fetched, which an entry kept
+    // from it earlier may hold already: these forms get keys of their own.
+    forms.forEach(freshKeys);
+    forms.forEach(startNow);
   }
-  if (sheet) {
-    sheet.addEventListener("submit", (event) => {
-      if (navigator.onLine) {
+  forms.forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (navigator.onLine || event.defaultPrevented) {
         return;
       }
       event.preventDefault();
-      keep(sheet).then(render);
+      keep(form).then(render);
+    });
+  });
+  // The worker's token for a Background Sync: this page's, the freshest there is.
+  const token = csrfToken();
+  if (token) {
+    queue.setMeta("csrf", token).catch(() => {});
+  }
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "outbox-sent") {
+        noteSent(event.data.sent);
+        render();
+      }
     });
   }
-  const sendAll = () => withLock(flush);
-  window.addEventListener("online", sendAll);
+  window.addEventListener("online", flush);
   render();
   if (navigator.onLine) {
-    sendAll();
+    flush();
   }
 }

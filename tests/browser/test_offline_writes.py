@@ -1,0 +1,169 @@
+"""Every write an inspector makes at the berth survives having no signal, in a real
+Chromium on a phone-sized screen: an arrival, a person added to the manifest, a departure
+(with the time it was entered), a removal are kept on the phone, said to wait, sent in
+order when the connection returns and stored exactly once; the service worker sends the
+queue on a Background Sync with no PortGuard page open."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from crews.choices import TestKind, TestResult
+from crews.models import CrewMember
+from crews.results import TestData, record_tests
+from tests.browser.helpers import log_in
+from tests.helpers import people_of
+from vessels.models import PortCall
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+KEPT = """async (path) => {
+  const names = await caches.keys();
+  for (const name of names.filter((n) => n.startsWith("portguard-pages-"))) {
+    if (await (await caches.open(name)).match(new URL(path, location.href).href)) return true;
+  }
+  return false;
+}"""
+QUEUED = "async () => (await import('/static/portguard/pwa/outbox.js')).queued()"
+CALL_STATE = """async (url) => (await fetch(url, {headers: {Accept: "application/json"}})).json()"""
+
+
+@pytest.fixture
+def call(make_call):
+    """A vessel berthed an hour ago with two people on board, made before the browser starts."""
+    return make_call(crew=2, arrived_at=timezone.now() - timedelta(hours=1))
+
+
+def open_kept(phone, path: str) -> None:
+    """Open a page once the worker controls the phone's pages, so that it is kept."""
+    phone.goto(path)
+    phone.wait_for_function(CONTROLLED)
+    phone.reload()
+    phone.wait_for_function(KEPT, arg=path)
+
+
+def waiting(phone, kind: str):
+    return phone.locator(f'[data-outbox] [data-outbox-waiting="{kind}"]')
+
+
+def sent(phone, kind: str):
+    return phone.locator(f'[data-outbox] [data-outbox-sent-entry="{kind}"]')
+
+
+def test_an_arrival_registered_offline_is_sent_once_back_online(inspector, cam_pha, phone):
+    log_in(phone, "alice")
+    open_kept(phone, "/port-calls/new/")
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("[data-offline-banner]")).to_be_visible()
+    phone.fill("input[name=registration]", "QN-7777")
+    phone.fill("input[name=name]", "Thành Đạt 07")
+    phone.get_by_role("button", name="Đăng ký cập bến").tap()
+    expect(waiting(phone, "arrival")).to_have_text(re.compile(r"^Chờ gửi: Đăng ký cập bến QN-7777 \(\d\d:\d\d\)$"))
+    # The form starts again for the next vessel.
+    expect(phone.locator("input[name=registration]")).to_have_value("")
+
+    phone.reload()
+    expect(waiting(phone, "arrival")).to_have_count(1)
+    assert not PortCall.objects.exists()
+
+    phone.context.set_offline(False)
+    expect(sent(phone, "arrival")).to_contain_text("Đã gửi: Đăng ký cập bến QN-7777.")
+    expect(waiting(phone, "arrival")).to_have_count(0)
+    call = PortCall.objects.get()
+    assert call.vessel.registration == "QN-7777"
+    assert call.wharf == cam_pha
+    # Arrived when the form was filled in, on the phone's clock, not when the page was fetched.
+    assert abs(call.arrived_at - timezone.now()) < timedelta(minutes=2)
+    sent(phone, "arrival").get_by_role("link", name="Mở").tap()
+    expect(phone.locator("h1.reg")).to_have_text("QN-7777")
+
+    phone.reload()
+    assert phone.evaluate(QUEUED) == []
+    assert PortCall.objects.count() == 1
+
+
+def test_a_person_added_and_a_departure_offline_arrive_in_order_once(call, phone):
+    phone.on("dialog", lambda dialog: dialog.accept())
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.locator("#add-person summary").tap()
+    phone.fill("#add-person input[name=id_number]", "031234567")
+    phone.fill("#add-person input[name=full_name]", "Vũ Văn Nam")
+    phone.get_by_role("button", name="Thêm vào danh sách").tap()
+    expect(waiting(phone, "crew")).to_contain_text(
+        f"Chờ gửi: Thêm vào danh sách {call.vessel.registration}: Vũ Văn Nam"
+    )
+    entered = timezone.now()
+    phone.get_by_role("button", name="Ghi nhận rời bến").tap()
+    expect(waiting(phone, "departure")).to_contain_text(f"Chờ gửi: {call.vessel.registration} rời bến")
+
+    phone.reload()
+    expect(waiting(phone, "crew")).to_have_count(1)
+    expect(waiting(phone, "departure")).to_have_count(1)
+
+    phone.context.set_offline(False)
+    expect(sent(phone, "departure")).to_have_count(1)
+    expect(sent(phone, "crew")).to_have_count(1)
+    call.refresh_from_db()
+    # In the order they were made: the person joined the manifest before the vessel left.
+    assert [p.full_name for p in people_of(call)][-1] == "Vũ Văn Nam"
+    assert call.departed_at is not None
+    assert abs(call.departed_at - entered) < timedelta(minutes=2)
+    state = phone.evaluate(CALL_STATE, f"/api/v1/port-calls/{call.pk}/")
+    assert state["counts"]["crew"] == 3
+    assert state["departed_at"] is not None
+    assert phone.evaluate(QUEUED) == []
+    assert CrewMember.objects.filter(port_call=call).count() == 3
+
+
+def test_an_entry_the_server_refuses_says_why_and_stays_until_discarded(call, inspector, phone):
+    """A removal kept offline, of someone who tested positive meanwhile: refused, with the
+    server's reason, and kept for the inspector to discard; the next entry is still sent."""
+    phone.on("dialog", lambda dialog: dialog.accept())
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    _captain, sailor = people_of(call)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.locator(f'li[data-person="{sailor.id_number}"] .btn-link').tap()
+    expect(waiting(phone, "removal")).to_contain_text(f"Chờ gửi: Rút {sailor.full_name} khỏi danh sách")
+    phone.locator("#add-person summary").tap()
+    phone.fill("#add-person input[name=id_number]", "031234567")
+    phone.fill("#add-person input[name=full_name]", "Vũ Văn Nam")
+    phone.get_by_role("button", name="Thêm vào danh sách").tap()
+
+    # Meanwhile, at the lab: the sailor's RT-PCR is positive.
+    record_tests(
+        inspector,
+        [
+            TestData(
+                person=sailor,
+                kind=TestKind.RT_PCR,
+                sampled_at=timezone.now() - timedelta(minutes=30),
+                result=TestResult.POSITIVE,
+                port_call=call,
+            )
+        ],
+    )
+
+    phone.context.set_offline(False)
+    refused = phone.locator("[data-outbox-refused]")
+    expect(refused).to_contain_text(f"Bị từ chối: Rút {sailor.full_name} khỏi danh sách")
+    expect(refused).to_contain_text("dương tính")
+    expect(sent(phone, "crew")).to_have_count(1)
+    assert CrewMember.objects.filter(port_call=call, person=sailor).exists()
+
+    phone.reload()
+    expect(refused).to_have_count(1)
+    refused.get_by_role("button", name="Bỏ").tap()
+    expect(refused).to_have_count(0)
+    assert phone.evaluate(QUEUED) == []
