@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portguard.collation import FoldingQuerySet, FoldsNames
+
 from .choices import CrewRole, IdKind, TestKind, TestResult
 
 ID_PATTERNS = {
@@ -26,10 +28,20 @@ def id_kind_of(id_number: str) -> str | None:
     return None
 
 
-class Person(models.Model):
+class Person(FoldsNames, models.Model):
     """One person, reused across port calls and roles (crew, worker, KCS staff)."""
 
+    FOLDED = {"name_folded": "full_name"}
+
     full_name = models.CharField(_("full name"), max_length=200)
+    name_folded = models.CharField(
+        _("name without diacritics"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("The full name in lower case without diacritics, kept by every save, for the search."),
+    )
     id_kind = models.CharField(_("document kind"), max_length=10, choices=IdKind.choices)
     id_number = models.CharField(
         _("document number"), max_length=20, help_text=_("12-digit CCCD, 9-digit CMND or passport number.")
@@ -37,6 +49,8 @@ class Person(models.Model):
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     nationality = models.CharField(_("nationality"), max_length=60, blank=True, default="Việt Nam")
+
+    objects = FoldingQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name", "id_number"]

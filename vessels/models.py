@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portguard.collation import FoldingQuerySet, FoldsNames
+
 from .choices import (
     AlertKind,
     ContactLevel,
@@ -55,16 +57,28 @@ class Wharf(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class Vessel(models.Model):
+class Vessel(FoldsNames, models.Model):
+    FOLDED = {"name_folded": "name"}
+
     registration = models.CharField(
         _("registration number"), max_length=20, unique=True, help_text=_("For example QN-4567.")
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
+    name_folded = models.CharField(
+        _("name without diacritics"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("The name in lower case without diacritics, kept by every save, for the search."),
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=VesselKind.choices, default=VesselKind.OTHER)
     owner = models.CharField(_("owner"), max_length=200, blank=True)
     capacity_tonnes = models.DecimalField(
         _("capacity (tonnes)"), max_digits=10, decimal_places=1, null=True, blank=True
     )
+
+    objects = FoldingQuerySet.as_manager()
 
     class Meta:
         ordering = ["registration"]
@@ -79,14 +93,23 @@ class Vessel(models.Model):
         super().save(*args, **kwargs)
 
 
-class PortCall(models.Model):
+class PortCall(FoldsNames, models.Model):
     """One vessel's stay at one wharf. Its lock serialises every write that can change
     whether cargo handover may be approved (rule R1)."""
+
+    FOLDED = {"origin_folded": "origin"}
 
     vessel = models.ForeignKey(Vessel, verbose_name=_("vessel"), related_name="port_calls", on_delete=models.PROTECT)
     wharf = models.ForeignKey(Wharf, verbose_name=_("wharf"), related_name="port_calls", on_delete=models.PROTECT)
     arrived_at = models.DateTimeField(_("arrived at"))
     origin = models.CharField(_("origin"), max_length=200, blank=True, help_text=_("Last port or province."))
+    origin_folded = models.CharField(
+        _("origin without diacritics"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_("The origin in lower case without diacritics, for filtering by epidemic area."),
+    )
     cargo_kind = models.CharField(_("cargo"), max_length=200, blank=True)
     cargo_tonnes = models.DecimalField(_("cargo (tonnes)"), max_digits=10, decimal_places=1, null=True, blank=True)
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
@@ -127,6 +150,8 @@ class PortCall(models.Model):
         unique=True,
         help_text=_("The key the departure was sent with: sent again, it is recorded once."),
     )
+
+    objects = FoldingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-arrived_at", "-id"]
