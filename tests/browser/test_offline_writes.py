@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
-from crews.models import CrewMember
+from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
 from tests.browser.helpers import log_in
 from tests.helpers import people_of
@@ -167,3 +167,50 @@ def test_an_entry_the_server_refuses_says_why_and_stays_until_discarded(call, in
     refused.get_by_role("button", name="Bỏ").tap()
     expect(refused).to_have_count(0)
     assert phone.evaluate(QUEUED) == []
+
+
+SENT_WITH_NO_PAGE = """async ([url, count]) => {
+  const state = await (await fetch(url, {headers: {Accept: "application/json"}})).json();
+  return state.counts.tested === count;
+}"""
+
+
+def test_the_service_worker_sends_the_queue_on_a_background_sync_with_no_page_open(call, phone, live_server):
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    for person in people_of(call):
+        phone.locator(f'li[data-person="{person.id_number}"] .opt-negative').tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+    expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("2 kết quả chờ gửi")
+    cdp = phone.context.new_cdp_session(phone)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+
+    # No PortGuard page is open any more when the connection returns and the browser
+    # fires the sync the page registered: only the worker can send the queue.
+    phone.goto("about:blank")
+    phone.context.set_offline(False)
+    worker = next(r for r in registrations if r["scopeURL"] == live_server.url + "/" and not r["isDeleted"])
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": worker["registrationId"],
+            "tag": "portguard-outbox",
+            "lastChance": False,
+        },
+    )
+    phone.goto("/manifest.webmanifest")  # not a page that sends the queue: a place to ask from
+    phone.wait_for_function(SENT_WITH_NO_PAGE, arg=[f"/api/v1/port-calls/{call.pk}/", 2], polling=100)
+    assert ScreeningTest.objects.filter(port_call=call).count() == 2
+
+    # The next page opened finds the queue empty and sends nothing again.
+    phone.goto(path)
+    expect(phone.locator("[data-outbox]")).to_be_hidden()
+    assert phone.evaluate(QUEUED) == []
+    assert ScreeningTest.objects.filter(port_call=call).count() == 2
