@@ -11,8 +11,9 @@ from portguard.api import NOT_FOUND_DOC, error_doc
 
 from .api import TEST_OUT_EXAMPLE, TestOutSerializer
 from .choices import TestResult
-from .corrections import REASON_MAX, correct_test, visible_tests
+from .corrections import REASON_MAX, correct_test
 from .models import ScreeningTest
+from .scope import visible_tests
 
 
 class CorrectionInSerializer(serializers.Serializer):

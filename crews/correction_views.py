@@ -15,8 +15,9 @@ from portguard.domain import DomainError, NotAllowed
 from vessels.views import safe_next
 
 from .choices import TestResult
-from .corrections import REASON_MAX, correct_test, visible_tests
+from .corrections import REASON_MAX, correct_test
 from .models import ScreeningTest
+from .scope import visible_tests
 
 
 class CorrectionForm(forms.Form):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,11 +23,11 @@ from portguard.domain import DomainError, NotAllowed
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.models import Alert
-from vessels.scope import lock_port_call, require_wharf_in_scope, sees_all_wharves, visible_wharves
+from vessels.scope import lock_port_call, require_wharf_in_scope, sees_all_wharves
 
 from .choices import TestResult
 from .models import KcsStation, ScreeningTest
-from .scope import require_station_in_scope, visible_stations
+from .scope import require_station_in_scope
 
 REASON_MAX = ScreeningTest._meta.get_field("correction_reason").max_length
 
@@ -40,20 +40,6 @@ def correction_window() -> timedelta:
 def corrects_anywhere(user) -> bool:
     """Health officers: they record results for the whole province, so they correct any."""
     return sees_all_wharves(user) and user.has_perm("crews.add_screeningtest")
-
-
-def visible_tests(user) -> QuerySet[ScreeningTest]:
-    """The results a user may see, and so ask to correct: those taken for a port call
-    of their wharves or at their KCS stations (every one for the province's roles)."""
-    tests = ScreeningTest.objects.select_related("person", "recorded_by")
-    if sees_all_wharves(user):
-        return tests
-    wharves = visible_wharves(user)
-    return tests.filter(
-        Q(port_call__wharf__in=wharves)
-        | Q(station__in=visible_stations(user))
-        | Q(port_call__isnull=True, station__isnull=True, wharf__in=wharves)
-    )
 
 
 def may_correct(user, test: ScreeningTest, now: datetime, *, records_there: bool) -> bool:

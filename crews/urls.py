@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import correction_views, upload_views, views
+from . import correction_views, history_views, upload_views, views
 
 urlpatterns = [
     path("stations/", views.station_list, name="stations"),
     path("stations/<str:code>/", views.station_detail, name="station"),
     path("stations/<str:code>/roster/", views.upload_roster, name="station-roster"),
+    path("people/<int:pk>/", history_views.person, name="person"),
     path("tests/<int:pk>/corrections/", correction_views.correct, name="test-correct"),
     path("port-calls/<int:pk>/crew/upload/", upload_views.upload_crew_list, name="port-call-crew-upload"),
     path("crew-template.csv", upload_views.crew_template, {"fmt": "csv"}, name="crew-template-csv"),

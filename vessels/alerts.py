@@ -17,7 +17,7 @@ from portguard.domain import DomainError
 from portguard.roles import require_perm
 from realtime.broadcast import send_event_on_commit
 from vessels.contacts import store_contacts, store_staff_contacts
-from vessels.scope import require_wharf_in_scope, sees_all_wharves, visible_wharves
+from vessels.scope import require_wharf_in_scope
 
 from .choices import AlertKind, PortCallStatus
 from .clearance import CallClearance
@@ -163,17 +163,6 @@ def confirming_tests(call: PortCall) -> QuerySet[ScreeningTest]:
     return ScreeningTest.objects.filter(
         port_call=call, kind=TestKind.RT_PCR, result=TestResult.POSITIVE, superseded_by__isnull=True
     )
-
-
-def visible_alerts(user) -> QuerySet[Alert]:
-    alerts = Alert.objects.select_related(
-        "wharf", "station", "port_call__vessel", "person", "test", "acknowledged_by"
-    ).order_by("-created_at", "-id")
-    if not user.has_perm("vessels.view_alert"):
-        return alerts.none()
-    if sees_all_wharves(user):
-        return alerts
-    return alerts.filter(wharf__in=visible_wharves(user))
 
 
 def acknowledge_alert(user, alert_id: int, now: datetime | None = None) -> Alert:

@@ -15,10 +15,9 @@ from portguard import tabular
 from portguard.domain import DomainError, NotAllowed
 from portguard.pages import page
 from vessels.alerts import acknowledge_alert as do_acknowledge_alert
-from vessels.alerts import visible_alerts
 from vessels.contacts import CONTACT_COLUMNS, confirmed_cases, contact_rows
 from vessels.contacts import recompute_contacts as do_recompute_contacts
-from vessels.scope import visible_wharves
+from vessels.scope import visible_alerts, visible_wharves
 from vessels.views import safe_next
 
 ACKNOWLEDGED_SHOWN = 50  # the most recent acknowledged alerts shown under the open ones

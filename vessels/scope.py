@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
 
-from .models import PortCall, Wharf
+from .models import Alert, PortCall, Wharf
 
 
 def sees_all_wharves(user) -> bool:
@@ -30,6 +30,17 @@ def visible_port_calls(user) -> QuerySet[PortCall]:
     if sees_all_wharves(user):
         return calls
     return calls.filter(wharf__in=visible_wharves(user))
+
+
+def visible_alerts(user) -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related(
+        "wharf", "station", "port_call__vessel", "person", "test", "acknowledged_by"
+    ).order_by("-created_at", "-id")
+    if not user.has_perm("vessels.view_alert"):
+        return alerts.none()
+    if sees_all_wharves(user):
+        return alerts
+    return alerts.filter(wharf__in=visible_wharves(user))
 
 
 def require_wharf_in_scope(user, wharf: Wharf) -> None:

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import area_views, dashboard_views, declaration_views, document_views, response_views, views
+from . import (
+    area_views,
+    call_list_views,
+    dashboard_views,
+    declaration_views,
+    document_views,
+    response_views,
+    search_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +51,11 @@ urlpatterns = [
     path("epidemic-areas/<int:pk>/end/", area_views.end_epidemic_area, name="epidemic-area-end"),
     path("epidemic-areas/<int:pk>/delete/", area_views.delete_epidemic_area, name="epidemic-area-delete"),
     path("vessels/<str:registration>/", area_views.vessel, name="vessel"),
+    path("search/", search_views.search_page, name="search"),
+    # Every port call the user sees, departed ones too, with filters and their export.
+    path("port-calls/", call_list_views.port_calls, name="port-calls"),
+    path("port-calls.csv", call_list_views.port_calls_file, {"fmt": "csv"}, name="port-calls-csv"),
+    path("port-calls.xlsx", call_list_views.port_calls_file, {"fmt": "xlsx"}, name="port-calls-xlsx"),
     path("port-calls/new/", views.register_arrival, name="port-call-new"),
     path("port-calls/<int:pk>/", views.port_call, name="port-call"),
     path("port-calls/<int:pk>/tests/", views.record_results, name="port-call-tests"),
