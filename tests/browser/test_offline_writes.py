@@ -14,9 +14,11 @@ from playwright.sync_api import expect
 from crews.choices import TestKind, TestResult
 from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
-from tests.browser.helpers import log_in
+from tests.browser.helpers import elsewhere, log_in
 from tests.helpers import people_of
-from vessels.models import PortCall
+from vessels.choices import HandoverState
+from vessels.models import Handover, PortCall
+from vessels.services import approve_handover
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,18 +144,14 @@ def test_an_entry_the_server_refuses_says_why_and_stays_until_discarded(call, in
     phone.get_by_role("button", name="Thêm vào danh sách").tap()
 
     # Meanwhile, at the lab: the sailor's RT-PCR is positive.
-    record_tests(
-        inspector,
-        [
-            TestData(
-                person=sailor,
-                kind=TestKind.RT_PCR,
-                sampled_at=timezone.now() - timedelta(minutes=30),
-                result=TestResult.POSITIVE,
-                port_call=call,
-            )
-        ],
+    positive = TestData(
+        person=sailor,
+        kind=TestKind.RT_PCR,
+        sampled_at=timezone.now() - timedelta(minutes=30),
+        result=TestResult.POSITIVE,
+        port_call=call,
     )
+    elsewhere(lambda: record_tests(inspector, [positive]))
 
     phone.context.set_offline(False)
     refused = phone.locator("[data-outbox-refused]")
@@ -214,3 +212,53 @@ def test_the_service_worker_sends_the_queue_on_a_background_sync_with_no_page_op
     expect(phone.locator("[data-outbox]")).to_be_hidden()
     assert phone.evaluate(QUEUED) == []
     assert ScreeningTest.objects.filter(port_call=call).count() == 2
+
+
+def test_an_entry_for_a_wharf_no_longer_in_scope_is_refused_with_the_reason(call, inspector, phone):
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.locator("#add-person summary").tap()
+    phone.fill("#add-person input[name=id_number]", "031234567")
+    phone.fill("#add-person input[name=full_name]", "Vũ Văn Nam")
+    phone.get_by_role("button", name="Thêm vào danh sách").tap()
+    expect(waiting(phone, "crew")).to_have_count(1)
+
+    # Meanwhile the inspector is moved off the wharf.
+    elsewhere(lambda: call.wharf.inspectors.remove(inspector))
+    phone.context.set_offline(False)
+    refused = phone.locator("[data-outbox-refused]")
+    expect(refused).to_contain_text(f"Bị từ chối: Thêm vào danh sách {call.vessel.registration}: Vũ Văn Nam")
+    expect(refused).to_contain_text("Không tìm thấy")
+    assert CrewMember.objects.filter(port_call=call).count() == 2
+
+
+def test_a_queued_positive_that_arrives_after_the_approval_suspends_the_handover(call, inspector, authority, phone):
+    sampled = timezone.now() - timedelta(minutes=40)
+    record_tests(
+        inspector,
+        [
+            TestData(person=p, kind=TestKind.RAPID, sampled_at=sampled, result=TestResult.NEGATIVE, port_call=call)
+            for p in people_of(call)
+        ],
+    )
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    phone.locator(f'li[data-person="{people_of(call)[1].id_number}"] .opt-positive').tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+    expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("1 kết quả chờ gửi")
+
+    # Meanwhile the port authority approves on what it knows: everyone negative.
+    elsewhere(lambda: approve_handover(authority, call.pk))
+    phone.context.set_offline(False)
+    expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("0 kết quả chờ gửi")
+    state = phone.evaluate(CALL_STATE, f"/api/v1/port-calls/{call.pk}/")
+    assert state["status"] == "handover_suspended"
+    handover = Handover.objects.get(port_call=call)
+    assert handover.state == HandoverState.SUSPENDED

@@ -2,6 +2,9 @@
 // that it controls the whole site), shows when a page was opened from the phone's copy
 // with no connection, forgets the kept pages on logout, and starts the screening sheet's
 // outbox (results entered offline, sent when the connection returns).
+// The outbox is imported with the page's script, not later: its forms must be caught
+// before the first tap, or a write made offline is lost to the browser's error page.
+import { start as startOutbox } from "./outbox.js";
 import { formatTime } from "./time.js";
 
 const script = document.querySelector("script[data-pwa]");
@@ -62,5 +65,5 @@ if (logout && "caches" in window) {
 }
 
 if ("indexedDB" in window) {
-  import("./outbox.js").then((outbox) => outbox.start()).catch(() => {});
+  startOutbox();
 }
