@@ -129,7 +129,11 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
     stored = _stored(user, entries)
     fresh = [entry for entry in entries if entry.client_uuid not in stored]
     for entry in fresh:
-        _validate_test(entry, now)
+        try:
+            _validate_test(entry, now)
+        except DomainError as exc:
+            exc.entry = entry
+            raise
     fresh = [_placed(user, entry) for entry in fresh]
     call_ids = {e.port_call.pk for e in fresh if e.port_call is not None}
     # A retry's events may have died with the process that committed its first attempt.

@@ -10,6 +10,9 @@ class DomainError(Exception):
 
     code = "invalid"
     status = 400
+    #: When one entry of several written together is refused (a result of a screening
+    #: sheet), that entry: a page shows the refusal where the entry is.
+    entry = None
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)

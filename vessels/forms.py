@@ -1,6 +1,7 @@
 """Forms of the pages. They parse input only; every rule is checked by the services they feed."""
 
 import uuid
+from datetime import datetime
 
 from django import forms
 from django.utils import timezone
@@ -170,7 +171,8 @@ class AddPersonForm(DomainErrorsMixin, forms.Form):
 class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
     """Results for the whole manifest in one submit: one ``result_<person id>`` per person,
     each with its own client key ``key_<person id>``, so that a sheet sent twice stores
-    each result once."""
+    each result once, and its own sample time ``sampled_<person id>`` when that person
+    was sampled apart from the rest (empty: the sheet's ``sampled_at``)."""
 
     kind = forms.ChoiceField(
         choices=TestKind.choices,
@@ -178,7 +180,10 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
         label=_("Test kind"),
         widget=forms.RadioSelect,
     )
-    sampled_at = forms.DateTimeField(label=label(ScreeningTest, "sampled_at"), widget=LocalDateTimeInput)
+    # Needed only for the people sampled without a time of their own (see ``clean``).
+    sampled_at = forms.DateTimeField(
+        required=False, label=label(ScreeningTest, "sampled_at"), widget=LocalDateTimeInput
+    )
     kit_lot = forms.CharField(max_length=60, required=False, label=label(ScreeningTest, "kit_lot"))
 
     def __init__(self, *args, people, **kwargs):
@@ -195,6 +200,11 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
                 widget=forms.RadioSelect,
             )
             self.fields[self.key_field(screening)] = client_key_field()
+            self.fields[self.sampled_field(screening)] = forms.DateTimeField(
+                required=False,
+                label=_("Own sample time (empty: the sheet's)"),
+                widget=LocalDateTimeInput,
+            )
 
     @staticmethod
     def result_field(screening) -> str:
@@ -204,11 +214,34 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
     def key_field(screening) -> str:
         return f"key_{screening.member.person_id}"
 
+    @staticmethod
+    def sampled_field(screening) -> str:
+        return f"sampled_{screening.member.person_id}"
+
     def clean(self):
         data = super().clean()
-        if not any(data.get(self.result_field(s)) for s in self.people):
+        tested = [s for s in self.people if data.get(self.result_field(s))]
+        if not tested:
             raise forms.ValidationError(_("Choose a result for at least one person."), code="empty")
+        sheet_time_needed = any(not data.get(self.sampled_field(s)) for s in tested)
+        if sheet_time_needed and not data.get("sampled_at") and "sampled_at" not in self.errors:
+            self.add_error("sampled_at", forms.ValidationError(self.fields["sampled_at"].error_messages["required"]))
         return data
+
+    def sample_time(self, screening) -> datetime:
+        """When this person was sampled: their own time, or else the sheet's."""
+        return self.cleaned_data.get(self.sampled_field(screening)) or self.cleaned_data["sampled_at"]
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        """A refused sample time of one person sampled apart shows on that person's row."""
+        entry = exc.entry
+        if exc.field == "sampled_at" and entry is not None:
+            for screening in self.people:
+                own = self.sampled_field(screening)
+                if screening.member.person_id == entry.person.pk and self.cleaned_data.get(own):
+                    self.add_error(own, exc.message)
+                    return
+        super().add_domain_error(exc)
 
     def entries(self, call: PortCall) -> list[TestData]:
         data = self.cleaned_data
@@ -216,7 +249,7 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
             TestData(
                 person=screening.member.person,
                 kind=data["kind"],
-                sampled_at=data["sampled_at"],
+                sampled_at=self.sample_time(screening),
                 result=data[self.result_field(screening)],
                 port_call=call,
                 kit_lot=data["kit_lot"],

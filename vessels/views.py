@@ -2,6 +2,7 @@
 ``vessels`` and ``crews`` and turn a ``DomainError`` into a message on the page."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -54,14 +55,18 @@ class CallRow:
 
 @dataclass
 class PersonRow:
-    """One person of the manifest: their screening, in words, their result field and its
-    client key on the sheet, and the client key of their removal."""
+    """One person of the manifest: their screening, in words, their result field, its
+    client key and their own sample time on the sheet, the client key of their removal,
+    and when their latest stored result for this call was sampled (the page's kit timer
+    of a sample whose result is stored stops)."""
 
     screening: PersonScreening
     state_label: str
     field: BoundField | None = None
     key: BoundField | None = None
     removal: BoundField | None = None
+    sampled: BoundField | None = None
+    last_sampled: datetime | None = None
 
 
 def blocking_rows(payload: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -192,6 +197,17 @@ def render_call(
         sheet = ScreeningSheetForm(people=clearance.people)
     can_remove = is_open and user.has_perm("crews.change_crewmember")
     removals = dict([removal]) if removal else {}
+    results = corrections.result_rows(
+        user,
+        corrections.with_corrections(call.tests.all()),
+        timezone.now(),
+        # Whoever sees the call records results for it if their role records any.
+        records_there=user.has_perm("crews.add_screeningtest"),
+    )
+    last_sampled: dict[int, datetime] = {}
+    for result in results:
+        person_id = result.test.person_id
+        last_sampled[person_id] = max(result.test.sampled_at, last_sampled.get(person_id, result.test.sampled_at))
     people = [
         PersonRow(
             p,
@@ -200,6 +216,8 @@ def render_call(
             sheet[sheet.key_field(p)] if sheet else None,
             # Each removal form its own key; a refused one shown again keeps the key it was sent with.
             removals.get(p.member.person_id, ClientKeyForm())["client_uuid"] if can_remove else None,
+            sheet[sheet.sampled_field(p)] if sheet else None,
+            last_sampled.get(p.member.person_id),
         )
         for p in clearance.people
     ]
@@ -227,13 +245,7 @@ def render_call(
             "crew_refused": crew_refused,
             "handover": handover,
             "evidence": evidence,
-            "results": corrections.result_rows(
-                user,
-                corrections.with_corrections(call.tests.all()),
-                timezone.now(),
-                # Whoever sees the call records results for it if their role records any.
-                records_there=user.has_perm("crews.add_screeningtest"),
-            ),
+            "results": results,
             "result_choices": TestResult.choices,
             "rapid_read_minutes": RAPID_READ_MINUTES,
             "utc_offset_minutes": int(timezone.localtime().utcoffset().total_seconds() // 60),
