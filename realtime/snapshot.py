@@ -11,16 +11,19 @@ from crews import schedule
 from crews.models import KcsStation
 from crews.stations import needs_attention
 from vessels.alerts import POSITIVE_ALERTS
+from vessels.declarations import declaration_summary, expected_arrivals
 from vessels.events import positive_alert_payload
 from vessels.models import Alert, PortCall, Wharf
 from vessels.scope import visible_port_calls, visible_wharves
 from vessels.status import call_summary, clearance_for
 
 
-def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:
+def dashboard_snapshot(user, wharf: Wharf | None = None, *, declarations: bool = True) -> dict[str, Any]:
     """Open port calls of one wharf, or of every wharf the user sees, in constant
     queries; a wharf's snapshot adds its overdue KCS staff (a constant number of queries
-    per station there). The province view shows no staff lists, so it skips that cost."""
+    per station there) and its expected arrivals (rule R6, four queries), shaped as their
+    ``declaration.received`` events. The province view shows neither, so it skips that cost,
+    as does the wharf's page (``declarations=False``), which renders its own list of them."""
     wharves = [wharf] if wharf is not None else list(visible_wharves(user))
     calls = list(visible_port_calls(user).filter(wharf__in=wharves, departed_at__isnull=True))
     clearances = clearance_for(calls)
@@ -31,6 +34,11 @@ def dashboard_snapshot(user, wharf: Wharf | None = None) -> dict[str, Any]:
         "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
         "overdue_staff": overdue_staff(stations),
         "alerts": open_positive_alerts(calls, wharves),
+        "declarations": (
+            [declaration_summary(flags) for flags in expected_arrivals([wharf])]
+            if wharf is not None and declarations
+            else []
+        ),
     }
 
 

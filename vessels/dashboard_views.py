@@ -83,7 +83,7 @@ def live_config(socket_path: str) -> dict[str, Any]:
 @login_required
 def wharf_dashboard(request, code: str):
     wharf = get_object_or_404(visible_wharves(request.user), code=code)
-    snapshot = dashboard_snapshot(request.user, wharf)
+    snapshot = dashboard_snapshot(request.user, wharf, declarations=False)  # the page lists them itself
     return page(
         request,
         "vessels/dashboard_wharf.html",

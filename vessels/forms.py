@@ -220,6 +220,7 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        self.refuse_results_off_the_manifest()
         tested = [s for s in self.people if data.get(self.result_field(s))]
         if not tested:
             raise forms.ValidationError(_("Choose a result for at least one person."), code="empty")
@@ -227,6 +228,28 @@ class ScreeningSheetForm(DomainErrorsMixin, forms.Form):
         if sheet_time_needed and not data.get("sampled_at") and "sampled_at" not in self.errors:
             self.add_error("sampled_at", forms.ValidationError(self.fields["sampled_at"].error_messages["required"]))
         return data
+
+    def refuse_results_off_the_manifest(self) -> None:
+        """A result sent for someone no longer on the manifest (removed while the sheet
+        waited on a phone with no signal) refuses the sheet, naming them: it is not dropped."""
+        on_board = {str(s.member.person_id) for s in self.people}
+        missing = [
+            name.removeprefix("result_")
+            for name, value in self.data.items()
+            if name.startswith("result_") and value and name.removeprefix("result_") not in on_board
+        ]
+        ids = [int(pk) for pk in missing if pk.isdigit()]
+        if not missing:
+            return
+        names = sorted(Person.objects.filter(pk__in=ids).values_list("full_name", flat=True)) if ids else []
+        self.add_error(
+            None,
+            forms.ValidationError(
+                _("Not on the manifest any more: %(names)s. Their results were not saved; nothing of this sheet was.")
+                % {"names": ", ".join(names) or _("unknown person")},
+                code="off_manifest",
+            ),
+        )
 
     def sample_time(self, screening) -> datetime:
         """When this person was sampled: their own time, or else the sheet's."""

@@ -9,7 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.helpers import log_in, open_live
+from tests.browser.helpers import elsewhere, log_in, open_live
+from tests.vessels.helpers import declaration_data
+from vessels.declarations import PortOfCallData, declare
 from vessels.models import Declaration, PortCall
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,3 +86,31 @@ def test_a_declaration_reaches_the_dashboard_and_becomes_a_call_with_its_crew(
     expect(watcher.locator("[data-declarations-count]")).to_have_text("0")
     expect(watcher.locator("[data-declarations-empty]")).to_be_visible()
     assert watcher.evaluate("window.sameDocument") is True
+
+
+def test_a_declaration_made_while_the_dashboard_was_away_appears_on_reconnecting(
+    cam_pha, inspector, daphne, open_phone
+):
+    dashboard = open_phone(daphne.http)
+    log_in(dashboard, "alice")
+    open_live(dashboard, "/wharves/CP-03/")
+    expect(dashboard.locator("[data-declarations-empty]")).to_be_visible()
+
+    daphne.stop()
+    status = dashboard.locator("[data-live-status]")
+    expect(status).to_have_attribute("data-state", "reconnecting")
+    # Declared while no socket can tell the dashboard.
+    today = timezone.localdate()
+    data = declaration_data(
+        expected_at=timezone.now() + timedelta(hours=2), ports=[PortOfCallData("Cảng Cái Lân, Quảng Ninh", today)]
+    )
+    declaration, _code = elsewhere(lambda: declare(data, wharf=cam_pha))
+
+    daphne.start()
+    expect(status).to_have_attribute("data-state", "live", timeout=30_000)
+    row = dashboard.locator(f'[data-declaration="{declaration.pk}"]')
+    expect(row.locator('[data-field="registration"]')).to_have_text("QN-4567")
+    expect(row.locator('[data-field="flagged"]')).to_have_text("1")
+    expect(dashboard.locator("[data-declarations-count]")).to_have_text("1")
+    expect(dashboard.locator("[data-declarations-empty]")).to_be_hidden()
+    assert dashboard.evaluate("window.sameDocument") is True

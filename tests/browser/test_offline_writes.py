@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from crews.choices import TestKind, TestResult
+from crews.manifest import remove_crew_member
 from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
 from tests.browser.helpers import elsewhere, log_in
@@ -263,3 +264,24 @@ def test_a_queued_positive_that_arrives_after_the_approval_suspends_the_handover
     assert state["status"] == "handover_suspended"
     handover = Handover.objects.get(port_call=call)
     assert handover.state == HandoverState.SUSPENDED
+
+
+def test_a_sheet_with_someone_removed_meanwhile_is_refused_naming_them(call, inspector, phone):
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    captain, sailor = people_of(call)
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    for person in (captain, sailor):
+        phone.locator(f'li[data-person="{person.id_number}"] .opt-negative').tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+    expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("2 kết quả chờ gửi")
+
+    # Meanwhile, from another phone, the sailor is taken off the manifest.
+    elsewhere(lambda: remove_crew_member(inspector, call.pk, sailor.pk))
+    phone.context.set_offline(False)
+    refused = phone.locator("[data-outbox-refused]")
+    expect(refused).to_contain_text(f"Không còn trong danh sách thuyền viên: {sailor.full_name}.")
+    assert not ScreeningTest.objects.filter(port_call=call).exists()

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
+from django.utils import timezone
 
 from crews import schedule
 from crews.results import TestData
@@ -17,12 +18,15 @@ from portguard import roles
 from realtime.snapshot import dashboard_snapshot
 from tests.crews.helpers import START, roster_lines, staff_id
 from tests.helpers import VN, make_user, people_of
+from tests.vessels.helpers import declaration_data
 from vessels.alerts import acknowledge_alert
+from vessels.declarations import declare
 from vessels.models import Alert
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 # Per KCS station at the wharves shown, on top of the dashboard's own queries.
 QUERIES_PER_STATION = 10  # at most two printed weeks, five queries each
+DECLARATION_QUERIES = 4  # a wharf's expected arrivals: declarations, people, ports, areas
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +113,9 @@ def test_overdue_staff_cost_a_fixed_number_of_queries_per_station(
 ):
     station_at(cam_pha, staff=staff)
     station_at(cam_pha, staff=staff, code="KCS-CP-03B")
-    # The fixed cost: wharves, calls, their clearance, and the open alerts (KCS staff's too).
-    with django_assert_max_num_queries(5 + 2 * QUERIES_PER_STATION):
+    # The fixed cost: wharves, calls, their clearance, the open alerts (KCS staff's too),
+    # and the expected arrivals (declarations, their people and ports, epidemic areas).
+    with django_assert_max_num_queries(5 + DECLARATION_QUERIES + 2 * QUERIES_PER_STATION):
         snapshot = dashboard_snapshot(inspector, cam_pha)
     assert {e["station"] for e in snapshot["overdue_staff"]} == {"KCS-CP-03", "KCS-CP-03B"}
 
@@ -175,7 +180,7 @@ def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
     record(made[-1], people_of(made[-1])[0], result="negative")
     acknowledge_alert(health, Alert.objects.get(test=tests[0]).pk)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(8 + DECLARATION_QUERIES):
         snapshot = dashboard_snapshot(inspector, cam_pha)
 
     assert [a["alert"] for a in snapshot["alerts"]] == [Alert.objects.get(test=t).pk for t in tests[1:]]
@@ -192,3 +197,46 @@ def test_a_snapshot_carries_the_unacknowledged_positives_as_their_live_alerts(
         "station": None,
         "pool_id": "",
     }
+
+
+# --- Expected arrivals (rule R6) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [1, 5])
+def test_a_wharf_snapshot_carries_its_expected_arrivals_as_their_events(
+    inspector, cam_pha, ha_long, declared, django_assert_max_num_queries
+):
+    """A dashboard away when a declaration came (a dropped socket) finds it on reconnecting:
+    the snapshot lists the wharf's expected arrivals, shaped as ``declaration.received``
+    events, soonest first, in a fixed number of queries."""
+    made = [
+        declare(
+            declaration_data(registration=f"QN-{7000 + i}", expected_at=NOW + timedelta(hours=declared - i)),
+            wharf=cam_pha,
+        )[0]
+        for i in range(declared)
+    ]
+    declare(declaration_data(registration="QN-9999", expected_at=NOW + timedelta(hours=1)), wharf=ha_long)
+    with django_assert_max_num_queries(5 + DECLARATION_QUERIES):
+        snapshot = dashboard_snapshot(inspector, cam_pha)
+    rows = snapshot["declarations"]
+    assert [row["id"] for row in rows] == [d.pk for d in reversed(made)]
+    assert rows[0] == {
+        "id": made[-1].pk,
+        "wharf": "CP-03",
+        "registration": f"QN-{7000 + declared - 1}",
+        "vessel_name": "Hoàng Long 18",
+        "expected_at": made[-1].expected_at,
+        "expected_label": timezone.localtime(made[-1].expected_at).strftime("%H:%M %d/%m"),
+        "people": 2,
+        "flagged": 1,
+        "epidemic_ports": 0,
+        "amended": False,
+    }
+    # No names or health details travel to the dashboards.
+    assert "Trần Thị Lan" not in json.dumps(snapshot, cls=DjangoJSONEncoder)
+
+
+def test_the_province_snapshot_carries_no_declarations(health, cam_pha):
+    declare(declaration_data(expected_at=NOW + timedelta(hours=2)), wharf=cam_pha)
+    assert dashboard_snapshot(health)["declarations"] == []

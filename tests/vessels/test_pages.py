@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from crews.choices import CrewRole, TestKind, TestResult
+from crews.manifest import remove_crew_member
 from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
 from tests.helpers import ARRIVAL, people_of
@@ -245,6 +246,22 @@ def test_an_empty_sheet_asks_for_a_result(client, inspector, make_call, frozen):
     response = client.post(call_url(call, "port-call-tests"), sheet_post(call, {}))
     assert response.status_code == 400
     assert "Hãy chọn kết quả cho ít nhất một người." in response.content.decode()
+
+
+def test_a_result_for_someone_removed_meanwhile_refuses_the_sheet_naming_them(client, inspector, make_call, frozen):
+    """A sheet kept on a phone with no signal can reach the server after someone on it was
+    removed from the manifest: it is refused whole, naming them, not saved without them."""
+    call = make_call(crew=3)
+    captain, sailor, third = people_of(call)
+    data = sheet_post(call, {captain: TestResult.NEGATIVE, sailor: TestResult.NEGATIVE})
+    remove_crew_member(inspector, call.pk, third.pk)
+    data[f"result_{third.pk}"] = TestResult.NEGATIVE
+    client.force_login(inspector)
+    response = client.post(call_url(call, "port-call-tests"), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"Không còn trong danh sách thuyền viên: {third.full_name}." in page
+    assert not ScreeningTest.objects.filter(port_call=call).exists()
 
 
 def test_the_port_authority_has_no_screening_sheet(client, authority, make_call, frozen):

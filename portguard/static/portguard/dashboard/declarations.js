@@ -1,6 +1,8 @@
 // Expected arrivals (rule R6) on a wharf dashboard: a declaration received while the page
 // is open joins the list the server rendered, soonest first; an amended one replaces its
-// row, and one registered as an arrival leaves it. The events carry no names: the
+// row, and one registered as an arrival leaves it. Each snapshot (on connecting, and on
+// reconnecting after the socket was away) replaces the whole list, so a declaration made
+// or registered while the page was away is not missed. The events carry no names: the
 // declaration's page has them.
 
 const FIELDS = ["registration", "vessel_name", "expected_label", "people", "flagged"];
@@ -20,19 +22,15 @@ export function createDeclarations(root) {
     if (row) {
       row.remove();
     }
+    counted();
+  }
+
+  function counted() {
     count.textContent = String(list.children.length);
     empty.hidden = list.children.length > 0;
   }
 
-  return function handle(message) {
-    if (message.type === "declaration.arrived") {
-      arrived(message.declaration);
-      return;
-    }
-    if (message.type !== "declaration.received") {
-      return;
-    }
-    const declaration = message.declaration;
+  function received(declaration) {
     const row = template.content.firstElementChild.cloneNode(true);
     row.dataset.declaration = String(declaration.id);
     row.dataset.expected = declaration.expected_at;
@@ -53,7 +51,22 @@ export function createDeclarations(root) {
       (other) => other.dataset.expected && new Date(other.dataset.expected) > new Date(declaration.expected_at)
     );
     list.insertBefore(row, later || null);
-    count.textContent = String(list.children.length);
-    empty.hidden = list.children.length > 0;
+    counted();
+  }
+
+  return function handle(message) {
+    if (message.type === "snapshot" && Array.isArray(message.declarations)) {
+      list.replaceChildren();
+      message.declarations.forEach(received);
+      counted();
+      return;
+    }
+    if (message.type === "declaration.arrived") {
+      arrived(message.declaration);
+      return;
+    }
+    if (message.type === "declaration.received") {
+      received(message.declaration);
+    }
   };
 }
