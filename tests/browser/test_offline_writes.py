@@ -285,3 +285,31 @@ def test_a_sheet_with_someone_removed_meanwhile_is_refused_naming_them(call, ins
     refused = phone.locator("[data-outbox-refused]")
     expect(refused).to_contain_text(f"Không còn trong danh sách thuyền viên: {sailor.full_name}.")
     assert not ScreeningTest.objects.filter(port_call=call).exists()
+
+
+def test_a_refused_sheet_is_put_back_in_its_form_to_fix_and_send_again(call, phone):
+    log_in(phone, "alice")
+    path = f"/port-calls/{call.pk}/"
+    open_kept(phone, path)
+    captain, sailor = people_of(call)
+    phone.context.set_offline(True)
+    before = timezone.localtime(call.arrived_at - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    phone.locator("input[name=sampled_at]").fill(before)
+    phone.locator(f'li[data-person="{sailor.id_number}"] .opt-positive').tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+    phone.context.set_offline(False)
+    refused = phone.locator("[data-outbox-refused]")
+    expect(refused).to_contain_text("Mẫu được lấy trước khi phương tiện cập bến.")
+
+    refused.get_by_role("button", name="Sửa").tap()
+    expect(refused).to_have_count(0)
+    expect(phone.locator("input[name=sampled_at]")).to_have_value(before)
+    expect(phone.locator(f'li[data-person="{sailor.id_number}"] .opt-positive input')).to_be_checked()
+    assert phone.evaluate(QUEUED) == []
+
+    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+    expect(phone.locator(f'li[data-person="{sailor.id_number}"] [data-screening]')).to_have_text("Dương tính")
+    stored = ScreeningTest.objects.get(port_call=call)
+    assert (stored.person, stored.result) == (sailor, TestResult.POSITIVE)
+    assert not ScreeningTest.objects.filter(person=captain).exists()

@@ -143,10 +143,60 @@ async function render() {
     discard.className = "btn btn-small btn-outline";
     discard.textContent = text("textDiscard", "Discard");
     discard.addEventListener("click", () => queue.remove(entry.id).then(render));
-    row.append(what, discard);
+    row.append(what);
+    const form = formFor(entry);
+    if (form) {
+      const fix = document.createElement("button");
+      fix.type = "button";
+      fix.className = "btn btn-small";
+      fix.textContent = text("textFix", "Fix");
+      fix.addEventListener("click", () => refill(form, entry));
+      row.append(fix);
+    } else if (entry.page && entry.page !== location.pathname) {
+      row.append(link(entry.page, text("textOpen", "Open")), " ");
+    }
+    row.append(discard);
     panel.append(row);
   }
   panel.hidden = entries.length === 0 && !sentNow.length;
+}
+
+// The form on this page a refused entry was made with, if it has anything to correct.
+function formFor(entry) {
+  const action = new URL(entry.action, location.href).href;
+  return Array.from(document.querySelectorAll("form[data-queue]")).find(
+    (form) =>
+      form.dataset.queue === (entry.kind || "results") &&
+      form.action === action &&
+      form.querySelector("input:not([type=hidden]), select, textarea"),
+  );
+}
+
+// Puts a refused entry back in its form, as it was filled in, for the inspector to
+// correct and send again; it leaves the queue (sending the form keeps it again if
+// there is still no connection). Its client keys go with it: nothing was stored.
+async function refill(form, entry) {
+  form.querySelectorAll("input[type=checkbox]").forEach((box) => {
+    box.checked = false;
+  });
+  for (const [name, value] of entry.entries) {
+    const field = form.elements.namedItem(name);
+    if (!field || name === "csrfmiddlewaretoken") {
+      continue;
+    }
+    if (field instanceof RadioNodeList) {
+      field.value = value;
+    } else if (field.type === "checkbox") {
+      field.checked = true;
+    } else {
+      field.value = value;
+    }
+  }
+  await queue.remove(entry.id);
+  justKept = false;
+  await render();
+  form.scrollIntoView({ block: "start" });
+  form.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
 function freshKeys(form) {
