@@ -249,6 +249,17 @@ class Shift(models.Model):
     ends_at = models.TimeField(
         _("ends at"), help_text=_("Local time. At or before the start time means the shift ends the next day.")
     )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        # Shifts set when their station was created, or before changes were recorded.
+        null=True,
+        blank=True,
+        help_text=_("Who last changed the shift's name or times."),
+    )
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["station", "starts_at", "code"]
@@ -272,6 +283,35 @@ class StaffMember(models.Model):
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Cleared when the person leaves the station; the history stays.")
     )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        # Staff added before who added them was recorded name nobody.
+        null=True,
+        blank=True,
+        help_text=_("Who added the person to the station's staff (by hand or with a roster)."),
+    )
+    added_at = models.DateTimeField(_("added at"), null=True, blank=True)
+    left_on = models.DateField(
+        _("assignment ended from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The first day the person is no longer on the station's staff: the schedule plans nothing for them "
+            "from that day. Their earlier roster and tests stay."
+        ),
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignment ended by"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    ended_at = models.DateTimeField(_("assignment ended at"), null=True, blank=True)
 
     class Meta:
         ordering = ["station", "person__full_name", "id"]

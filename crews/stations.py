@@ -142,11 +142,38 @@ def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
     For each date the lines mention, they *are* the station's roster of that day: its
     earlier entries for those dates are replaced, so a corrected file can be loaded
     again. People not yet registered are created; people not yet on the station's
-    staff join it. Returns the number of entries saved.
+    staff join it. A line on or after the day a staff member's assignment ended is
+    refused (adding them again is ``crews.staffing.add_staff_member``'s). Returns the
+    number of entries saved.
     """
     _require_roster_writer(user, station)
     if not lines:
         raise InvalidFile(_("The roster has no rows."), [{"row": 2, "column": "", "message": _("No rows.")}])
+    parsed, people = check_roster_lines(station, lines)
+    with transaction.atomic():
+        # One loader at a time per station, so two uploads of the same days cannot interleave.
+        KcsStation.objects.select_for_update().order_by().get(pk=station.pk)
+        keys = list(people)
+        persons = dict(zip(keys, resolve_people([people[k] for k in keys], field="roster"), strict=True))
+        staff = _staff_for(user, station, list(persons.values()))
+        RosterEntry.objects.filter(staff__station=station, date__in={day for _l, _k, day, _s in parsed}).delete()
+        RosterEntry.objects.bulk_create(
+            RosterEntry(staff=staff[persons[key].pk], date=day, shift=shift, loaded_by=user)
+            for _line, key, day, shift in parsed
+        )
+    return len(parsed)
+
+
+ParsedLine = tuple[RosterLine, tuple[str, str], date, Shift]
+
+
+def check_roster_lines(
+    station: KcsStation, lines: Sequence[RosterLine], *, staff_rejoining: bool = False
+) -> tuple[list[ParsedLine], dict[tuple[str, str], PersonData]]:
+    """Each line with its person's document key, its day and its shift, and one
+    ``PersonData`` per person; or ``InvalidFile`` naming every bad cell. A line dated on
+    or after the end of its person's assignment at the station is refused, unless they
+    are ``staff_rejoining``."""
     shifts = {s.code.upper(): s for s in station.shifts.all()}
     shifts_by_name = {s.name.casefold(): s for s in shifts.values()}
     problems: list[dict] = []
@@ -154,7 +181,7 @@ def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
     def refuse(line: RosterLine, column: str, message: str) -> None:
         problems.append({"row": line.row, "column": column, "message": message})
 
-    parsed: list[tuple[RosterLine, tuple[str, str], date, Shift]] = []
+    parsed: list[ParsedLine] = []
     seen: dict[tuple, int] = {}
     for line in lines:
         key = day = shift = None
@@ -201,6 +228,21 @@ def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
     for key, data in people.items():
         if key not in known and not data.full_name:
             refuse(first_line[key], "full_name", _("%(n)s is not registered yet: give the full name.") % {"n": key[1]})
+    if known and not staff_rejoining:
+        ended = {
+            (kind, number): left_on
+            for kind, number, left_on in StaffMember.objects.filter(
+                station=station, left_on__isnull=False, person__id_number__in=[n for _k, n in known]
+            ).values_list("person__id_kind", "person__id_number", "left_on")
+        }
+        for line, key, day, _shift in parsed:
+            if key in ended and day >= ended[key]:
+                refuse(
+                    line,
+                    "date",
+                    _("%(n)s's assignment at this station ended from %(day)s: add them to the staff again first.")
+                    % {"n": key[1], "day": ended[key].strftime("%d/%m/%Y")},
+                )
     if problems:
         problems.sort(key=lambda p: (p["row"], ROSTER_COLUMNS.index(p["column"])))
         message = ngettext(
@@ -209,19 +251,7 @@ def load_roster(user, station: KcsStation, lines: Sequence[RosterLine]) -> int:
             len(problems),
         )
         raise InvalidFile(message % {"count": len(problems)}, problems)
-
-    with transaction.atomic():
-        # One loader at a time per station, so two uploads of the same days cannot interleave.
-        KcsStation.objects.select_for_update().order_by().get(pk=station.pk)
-        keys = list(people)
-        persons = dict(zip(keys, resolve_people([people[k] for k in keys], field="roster"), strict=True))
-        staff = _staff_for(station, list(persons.values()))
-        RosterEntry.objects.filter(staff__station=station, date__in={day for _l, _k, day, _s in parsed}).delete()
-        RosterEntry.objects.bulk_create(
-            RosterEntry(staff=staff[persons[key].pk], date=day, shift=shift, loaded_by=user)
-            for _line, key, day, shift in parsed
-        )
-    return len(parsed)
+    return parsed, people
 
 
 def _require_roster_writer(user, station: KcsStation) -> None:
@@ -230,11 +260,13 @@ def _require_roster_writer(user, station: KcsStation) -> None:
     require_station_in_scope(user, station)
 
 
-def _staff_for(station: KcsStation, persons: list[Person]) -> dict[int, StaffMember]:
-    """Each person's staff membership at the station, joining or re-activating them."""
+def _staff_for(user, station: KcsStation, persons: list[Person]) -> dict[int, StaffMember]:
+    """Each person's staff membership at the station, joining (by ``user``) or
+    re-activating them."""
     members = {m.person_id: m for m in StaffMember.objects.filter(station=station, person__in=persons)}
     StaffMember.objects.filter(pk__in=[m.pk for m in members.values() if not m.active]).update(active=True)
-    new = [StaffMember(station=station, person=p) for p in persons if p.pk not in members]
+    now = timezone.now()
+    new = [StaffMember(station=station, person=p, added_by=user, added_at=now) for p in persons if p.pk not in members]
     if new:
         StaffMember.objects.bulk_create(new)
         members = {m.person_id: m for m in StaffMember.objects.filter(station=station, person__in=persons)}

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.add_screeningtest",
         "crews.view_kcsstation",
         "crews.view_shift",
+        "crews.change_shift",
         "crews.view_staffmember",
         "crews.add_staffmember",
         "crews.change_staffmember",
