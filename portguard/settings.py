@@ -6,6 +6,7 @@ embedded default: SQLite and the in-memory channel layer. ``DATABASE_URL`` and
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "channels",
     "portguard",
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portguard.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Database sessions that report a lost database as one (a 503, not a 400).
@@ -157,9 +161,10 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-# The cache counts the public doors' rate limits (portguard/ratelimit.py): shared through
-# Redis when REDIS_URL is given, so that the limit holds across processes; in the
-# process's memory otherwise.
+# The cache counts the public doors' rate limits (portguard/ratelimit.py), the failed
+# log-ins (portguard/logins.py) and the API's throttles (portguard/throttling.py): shared
+# through Redis when REDIS_URL is given, so that every limit holds across processes; in
+# the process's memory otherwise (the embedded default is one process).
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -194,6 +199,39 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes, portguard/logins.py): after PORTGUARD_LOGIN_FAILURE_LIMIT
+# failed log-ins the pair of user name and address is locked out for
+# PORTGUARD_LOGIN_LOCKOUT_MINUTES (each further try starts the wait again). The pair, not
+# the address alone: inspectors' phones share a few carrier addresses, and one of them
+# mistyping must not lock out the others. PORTGUARD_LOGIN_LOCKOUT_BY lists what is counted
+# (comma-separated; "username+ip_address" is the pair, "ip_address" the address alone).
+# The counts live in Django's cache, so they hold across processes with REDIS_URL.
+# `manage.py axes_reset_username NAME` (or the users' admin) lifts a lock-out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PORTGUARD_LOGIN_FAILURE_LIMIT = env_int("PORTGUARD_LOGIN_FAILURE_LIMIT", 5)
+PORTGUARD_LOGIN_LOCKOUT_MINUTES = env_int("PORTGUARD_LOGIN_LOCKOUT_MINUTES", 15)
+_LOCKOUT_FIELDS = {"username", "ip_address", "user_agent"}
+AXES_LOCKOUT_PARAMETERS = []
+for _item in env_list("PORTGUARD_LOGIN_LOCKOUT_BY", ["username+ip_address"]):
+    _fields = _item.split("+")
+    if not set(_fields) <= _LOCKOUT_FIELDS:
+        raise ImproperlyConfigured(
+            f"PORTGUARD_LOGIN_LOCKOUT_BY: {_item!r} is not made of {', '.join(sorted(_LOCKOUT_FIELDS))} joined by +"
+        )
+    AXES_LOCKOUT_PARAMETERS.append(_fields if len(_fields) > 1 else _fields[0])
+AXES_FAILURE_LIMIT = PORTGUARD_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=PORTGUARD_LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "portguard.logins.LoginLockouts"
+AXES_LOCKOUT_CALLABLE = "portguard.logins.locked_out"
+AXES_CLIENT_IP_CALLABLE = "portguard.ratelimit.client_address"
+# The cache handler writes nothing to the database: axes' admin pages would stay empty.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False  # no banner on every management command's stderr
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

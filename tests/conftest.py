@@ -2,6 +2,7 @@
 outsider for Cẩm Phả), a port authority officer, a health officer, a TKV supervisor."""
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -103,6 +104,16 @@ def record(inspector):
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Each test counts its rate limits, throttles and failed log-ins afresh: its own key
+    prefix in the cache (a shared Redis keeps other tests' counts for their window)."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture
