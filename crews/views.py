@@ -13,16 +13,25 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from portguard.domain import DomainError, InvalidFile
 from portguard.pages import page
 
-from . import corrections, schedule, stations
+from . import corrections, schedule, staffing, stations
 from .choices import TestResult
-from .forms import RosterUploadForm, WeekForm
-from .models import KcsStation, Person
+from .forms import (
+    EndAssignmentForm,
+    RosterUploadForm,
+    ShiftForm,
+    StaffMemberForm,
+    StationSheetForm,
+    WeekForm,
+    monday_of,
+)
+from .models import KcsStation, Person, StaffMember
 
 DAYS = 7
 
@@ -173,31 +182,184 @@ def upload_roster(request, code: str):
     return redirect(reverse("station", args=[station.code]) + "?" + urlencode({"start": week.start_day().isoformat()}))
 
 
+def station_page(request, station: KcsStation, anchor: str = "") -> str:
+    """The station page as it was shown (its week kept), at ``anchor``."""
+    query = urlencode({"start": WeekForm(request.GET).start_day().isoformat()})
+    return reverse("station", args=[station.code]) + "?" + query + anchor
+
+
+@login_required
+@require_POST
+def add_staff(request, code: str):
+    station = station_or_404(request, code)
+    form = StaffMemberForm(request.POST, shifts=station.shifts.all())
+    if not form.is_valid():
+        return render_station(request, station, staff_form=form, status=400)
+    try:
+        member, entry = staffing.add_staff_member(request.user, station, form.roster_line())
+    except InvalidFile as exc:
+        form.add_file_errors(exc)
+        return render_station(request, station, staff_form=form, status=exc.status)
+    except DomainError as exc:
+        form.add_domain_error(exc)
+        return render_station(request, station, staff_form=form, status=exc.status)
+    messages.success(
+        request,
+        _("%(name)s is on the staff from %(day)s, shift %(shift)s.")
+        % {"name": member.person.full_name, "day": entry.date.strftime("%d/%m/%Y"), "shift": entry.shift.code},
+    )
+    return redirect(station_page(request, station, "#staff"))
+
+
+@login_required
+@require_POST
+def end_staff(request, code: str, person_id: int):
+    station = station_or_404(request, code)
+    member = get_object_or_404(StaffMember.objects.select_related("person"), station=station, person_id=person_id)
+    form = EndAssignmentForm(request.POST, member=member)
+    if not form.is_valid():
+        return render_station(request, station, end_form=form, status=400)
+    try:
+        staffing.end_assignment(request.user, station, person_id, form.cleaned_data["left_on"])
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return render_station(request, station, end_form=form, status=exc.status)
+    messages.success(
+        request,
+        _("%(name)s is off the staff from %(day)s.")
+        % {"name": member.person.full_name, "day": form.cleaned_data["left_on"].strftime("%d/%m/%Y")},
+    )
+    return redirect(station_page(request, station, "#staff"))
+
+
+@login_required
+@require_POST
+def change_shift(request, code: str, shift: str):
+    station = station_or_404(request, code)
+    current = get_object_or_404(station.shifts, code=shift.strip().upper())
+    form = ShiftForm(request.POST, shift=current)
+    if not form.is_valid():
+        return render_station(request, station, shift_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        changed = staffing.change_shift(
+            request.user, station, current.code, data["starts_at"], data["ends_at"], name=data["name"]
+        )
+    except DomainError as exc:
+        form.add_domain_error(exc)
+        return render_station(request, station, shift_form=form, status=exc.status)
+    messages.success(request, _("Shift %(shift)s changed: the schedule follows.") % {"shift": changed})
+    return redirect(station_page(request, station, "#shifts"))
+
+
+@login_required
+@require_POST
+def record_results(request, code: str):
+    station = station_or_404(request, code)
+    sheet = StationSheetForm(request.POST, staff=staffing.current_staff(station, timezone.localdate()))
+    if not sheet.is_valid():
+        return render_station(request, station, sheet=sheet, status=400)
+    data = sheet.cleaned_data
+    try:
+        tests = staffing.record_station_sheet(
+            request.user, station, data["kind"], sheet.results(), kit_lot=data["kit_lot"]
+        )
+    except DomainError as exc:
+        sheet.add_domain_error(exc)
+        return render_station(request, station, sheet=sheet, status=exc.status)
+    messages.success(
+        request,
+        ngettext("%(count)d result saved.", "%(count)d results saved.", len(tests)) % {"count": len(tests)},
+    )
+    return redirect(station_page(request, station, "#station-sheet"))
+
+
+@dataclass
+class SheetRow:
+    """A current staff member on the station's sheet: what the schedule plans for them
+    today, their result field and its client key."""
+
+    member: StaffMember
+    today: list[PlannedRow]
+    result: object = None
+    key: object = None
+    end_form: EndAssignmentForm | None = None
+
+
+def todays_plan(entries: list[stations.ScheduleEntry], today: date, now: datetime) -> dict[int, list[PlannedRow]]:
+    """Each staff member's tests planned today (a rapid test due from a shift ending
+    today, an RT-PCR of today with its pool), by staff member."""
+    plan: dict[int, list[PlannedRow]] = defaultdict(list)
+    for entry in entries:
+        day = (
+            entry.planned.date if entry.planned.kind == schedule.RT_PCR else timezone.localdate(entry.planned.due_from)
+        )
+        if day == today:
+            plan[entry.staff.pk].append(PlannedRow(entry, display_state(entry, now)))
+    return plan
+
+
 def render_station(
     request,
     station: KcsStation,
     *,
     upload_form: RosterUploadForm | None = None,
     refused: InvalidFile | None = None,
+    staff_form: StaffMemberForm | None = None,
+    end_form: EndAssignmentForm | None = None,
+    shift_form: ShiftForm | None = None,
+    sheet: StationSheetForm | None = None,
     status: int = 200,
 ):
     week = WeekForm(request.GET)
     start = week.start_day()
     now = timezone.now()
+    today = timezone.localdate(now)
+    user = request.user
     entries = stations.station_schedule(station, start, DAYS, now)
     attention = stations.needs_attention(station, now)
-    can_load = request.user.has_perm("crews.add_rosterentry") and request.user.has_perm("crews.delete_rosterentry")
+    can_load = user.has_perm("crews.add_rosterentry") and user.has_perm("crews.delete_rosterentry")
+    shifts = list(station.shifts.all())
+    staff = staffing.current_staff(station, today)
+    # The sheet's rows say what is planned today, from this week's plan as printed.
+    this_week = entries if start == monday_of(today) else stations.station_schedule(station, monday_of(today), 7, now)
+    planned_today = todays_plan(this_week, today, now)
+    if sheet is None and user.has_perm("crews.add_screeningtest"):
+        sheet = StationSheetForm(staff=staff)
+    may_end = user.has_perm("crews.change_staffmember") and user.has_perm("crews.delete_rosterentry")
+    rows = [
+        SheetRow(
+            member,
+            sorted(planned_today.get(member.pk, []), key=lambda t: (not t.is_rt_pcr, t.plan.due_from)),
+            sheet[sheet.result_field(member)] if sheet else None,
+            sheet[sheet.key_field(member)] if sheet else None,
+            (end_form if end_form and end_form.member.pk == member.pk else EndAssignmentForm(member=member))
+            if may_end
+            else None,
+        )
+        for member in staff
+    ]
+    may_add = user.has_perm("crews.add_staffmember") and can_load
+    shift_forms = (
+        [shift_form if shift_form and shift_form.shift.pk == s.pk else ShiftForm(shift=s) for s in shifts]
+        if user.has_perm("crews.change_shift")
+        else []
+    )
     return page(
         request,
         "crews/station.html",
         {
             "station": station,
-            "shifts": list(station.shifts.all()),
+            "shifts": shifts,
+            "shift_forms": shift_forms,
+            "staff_form": staff_form or (StaffMemberForm(shifts=shifts) if may_add else None),
+            "staff_rows": rows,
+            "sheet": sheet,
             "week": week,
             "start": start,
             "end": start + timedelta(days=DAYS - 1),
             "days": [start + timedelta(days=d) for d in range(DAYS)],
-            "today": timezone.localdate(),
+            "today": today,
             "previous_week": start - timedelta(days=DAYS),
             "next_week": start + timedelta(days=DAYS),
             "grid": week_grid(entries, start, DAYS, now),
@@ -209,11 +371,11 @@ def render_station(
             "rapid_overdue_hours": int(stations.rules().overdue_after.total_seconds() // 3600),
             "rt_pcr_days": stations.rules().interval_days,
             "results": corrections.result_rows(
-                request.user,
+                user,
                 corrections.results_at_station(station, start, DAYS),
                 now,
                 # Whoever sees the station records results there if their role records any.
-                records_there=request.user.has_perm("crews.add_screeningtest"),
+                records_there=user.has_perm("crews.add_screeningtest"),
             ),
             "result_choices": TestResult.choices,
         },

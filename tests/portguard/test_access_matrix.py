@@ -124,6 +124,29 @@ def roster_file(w) -> dict:
     return {"file": csv_upload("id_number,full_name,date,shift\n022099000001,Đỗ Thị Mai,2021-08-16,S1\n")}
 
 
+def staff_row(w) -> dict:
+    return {
+        "staff-id_number": "022099000001",
+        "staff-full_name": "Đỗ Thị Mai",
+        "staff-date": "2021-08-16",
+        "staff-shift": "S1",
+    }
+
+
+def end_assignment(w) -> dict:
+    return {f"end-{w.staff_case_args['person_id']}-left_on": "2021-08-13"}
+
+
+def shift_times(w) -> dict:
+    return {"shift-S1-name": "", "shift-S1-starts_at": "07:00", "shift-S1-ends_at": "15:00"}
+
+
+def station_sheet(w) -> dict:
+    """A rapid result for the station's staff member who is not the staff case."""
+    colleague = Person.objects.get(id_number=roster_lines(2, 1)[1].id_number)
+    return {"kind": TestKind.RAPID, "sampled_at": "2021-08-12T10:30", f"result_{colleague.pk}": TestResult.NEGATIVE}
+
+
 def sheet(w) -> dict:
     return {"kind": TestKind.RAPID, "sampled_at": "2021-08-12T10:30", f"result_{w.sailor.pk}": TestResult.NEGATIVE}
 
@@ -261,6 +284,25 @@ DOORS: dict[str, Door] = {
     # KCS stations.
     "station": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "station-roster": Door(args=lambda w: STATION, post=frozenset({SUPERVISOR}), data=roster_file),
+    # Its staff, shifts and results sheet, managed from the station page (issue 15).
+    "station-staff-add": Door(
+        args=lambda w: STATION, post=frozenset({SUPERVISOR}), data=staff_row, seen_by=CAM_PHA_STATION
+    ),
+    "station-staff-end": Door(
+        args=lambda w: {**STATION, "person_id": w.staff_case_args["person_id"]},
+        post=frozenset({SUPERVISOR}),
+        data=end_assignment,
+        seen_by=CAM_PHA_STATION,
+    ),
+    "station-shift": Door(
+        args=lambda w: {**STATION, "shift": "S1"},
+        post=frozenset({SUPERVISOR}),
+        data=shift_times,
+        seen_by=CAM_PHA_STATION,
+    ),
+    "station-tests": Door(
+        args=lambda w: STATION, post=frozenset({SUPERVISOR, HEALTH}), data=station_sheet, seen_by=CAM_PHA_STATION
+    ),
     "api:station-roster": Door(
         args=lambda w: STATION, get=CAM_PHA_STATION, post=frozenset({SUPERVISOR}), data=roster_file
     ),
