@@ -42,3 +42,40 @@ def elsewhere(work):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def wait_for_async(page, predicate: str, arg=None) -> None:
+    """Wait until an async predicate (a JavaScript ``async (arg) => …``) holds in the page.
+    ``page.wait_for_function`` does not wait on a predicate's promise (an async one that
+    answers false counts as done), so the check runs in a loop in the page, which raises a
+    flag that ``wait_for_function`` can watch."""
+    loop = """
+          (async () => {
+            while (!(await check(arg))) {
+              await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            window.portguardWaited = true;
+          })();
+        }"""
+    page.evaluate("([arg]) => { window.portguardWaited = false; const check = " + predicate + ";" + loop, [arg])
+    page.wait_for_function("window.portguardWaited === true")
+
+
+# The service worker and its kept pages (the offline tests).
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+KEPT = """async (path) => {
+  const names = await caches.keys();
+  for (const name of names.filter((n) => n.startsWith("portguard-pages-"))) {
+    if (await (await caches.open(name)).match(new URL(path, location.href).href)) return true;
+  }
+  return false;
+}"""
+QUEUED = "async () => (await import('/static/portguard/pwa/outbox.js')).queued()"
+
+
+def open_kept(phone, path: str) -> None:
+    """Open a page once the worker controls the phone's pages, so that it is kept."""
+    phone.goto(path)
+    phone.wait_for_function(CONTROLLED)
+    phone.reload()
+    wait_for_async(phone, KEPT, path)

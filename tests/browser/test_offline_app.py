@@ -14,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from crews.models import ScreeningTest
-from tests.browser.helpers import log_in
+from tests.browser.helpers import KEPT, QUEUED, log_in, open_kept
 from tests.helpers import people_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,14 +23,6 @@ WORKER = """async () => {
   const registration = await navigator.serviceWorker.ready;
   return {scope: registration.scope, state: registration.active.state};
 }"""
-CONTROLLED = "() => navigator.serviceWorker.controller !== null"
-KEPT = """async (path) => {
-  const names = await caches.keys();
-  for (const name of names.filter((n) => n.startsWith("portguard-pages-"))) {
-    if (await (await caches.open(name)).match(new URL(path, location.href).href)) return true;
-  }
-  return false;
-}"""
 CALL_STATE = """async (url) => (await fetch(url, {headers: {Accept: "application/json"}})).json()"""
 
 
@@ -38,14 +30,6 @@ CALL_STATE = """async (url) => (await fetch(url, {headers: {Accept: "application
 def call(make_call):
     """A vessel berthed an hour ago with three people on board, made before the browser starts."""
     return make_call(crew=3, arrived_at=timezone.now() - timedelta(hours=1))
-
-
-def open_kept(phone, path: str) -> None:
-    """Open a page once the worker controls the phone's pages, so that it is kept."""
-    phone.goto(path)
-    phone.wait_for_function(CONTROLLED)
-    phone.reload()
-    phone.wait_for_function(KEPT, arg=path)
 
 
 def waiting(phone):
@@ -139,7 +123,7 @@ def test_a_sheet_submitted_offline_waits_through_a_reload_and_is_stored_once_bac
     expect(phone.locator(f'li[data-person="{people_of(call)[0].id_number}"] [data-screening]')).not_to_have_text(
         "Chờ xét nghiệm"
     )
-    assert phone.evaluate("async () => (await import('/static/portguard/pwa/outbox.js')).queued()") == []
+    assert phone.evaluate(QUEUED) == []
     assert ScreeningTest.objects.filter(port_call=call).count() == 3
 
 
@@ -170,4 +154,4 @@ def test_a_sheet_the_server_refuses_stays_with_the_reason_until_discarded(call, 
     expect(refused).to_be_visible()
     refused.get_by_role("button", name="Bỏ").tap()
     expect(refused).to_have_count(0)
-    assert phone.evaluate("async () => (await import('/static/portguard/pwa/outbox.js')).queued()") == []
+    assert phone.evaluate(QUEUED) == []

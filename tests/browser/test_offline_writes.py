@@ -15,7 +15,7 @@ from crews.choices import TestKind, TestResult
 from crews.manifest import remove_crew_member
 from crews.models import CrewMember, ScreeningTest
 from crews.results import TestData, record_tests
-from tests.browser.helpers import elsewhere, log_in
+from tests.browser.helpers import QUEUED, elsewhere, log_in, open_kept, wait_for_async
 from tests.helpers import people_of
 from vessels.choices import HandoverState
 from vessels.models import Handover, PortCall
@@ -23,15 +23,6 @@ from vessels.services import approve_handover
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CONTROLLED = "() => navigator.serviceWorker.controller !== null"
-KEPT = """async (path) => {
-  const names = await caches.keys();
-  for (const name of names.filter((n) => n.startsWith("portguard-pages-"))) {
-    if (await (await caches.open(name)).match(new URL(path, location.href).href)) return true;
-  }
-  return false;
-}"""
-QUEUED = "async () => (await import('/static/portguard/pwa/outbox.js')).queued()"
 CALL_STATE = """async (url) => (await fetch(url, {headers: {Accept: "application/json"}})).json()"""
 
 
@@ -39,14 +30,6 @@ CALL_STATE = """async (url) => (await fetch(url, {headers: {Accept: "application
 def call(make_call):
     """A vessel berthed an hour ago with two people on board, made before the browser starts."""
     return make_call(crew=2, arrived_at=timezone.now() - timedelta(hours=1))
-
-
-def open_kept(phone, path: str) -> None:
-    """Open a page once the worker controls the phone's pages, so that it is kept."""
-    phone.goto(path)
-    phone.wait_for_function(CONTROLLED)
-    phone.reload()
-    phone.wait_for_function(KEPT, arg=path)
 
 
 def waiting(phone, kind: str):
@@ -205,7 +188,7 @@ def test_the_service_worker_sends_the_queue_on_a_background_sync_with_no_page_op
         },
     )
     phone.goto("/manifest.webmanifest")  # not a page that sends the queue: a place to ask from
-    phone.wait_for_function(SENT_WITH_NO_PAGE, arg=[f"/api/v1/port-calls/{call.pk}/", 2], polling=100)
+    wait_for_async(phone, SENT_WITH_NO_PAGE, [f"/api/v1/port-calls/{call.pk}/", 2])
     assert ScreeningTest.objects.filter(port_call=call).count() == 2
 
     # The next page opened finds the queue empty (or, opened while the worker finished,
