@@ -223,10 +223,23 @@ def _pooled_as_planned(station: KcsStation, entries: list[TestData], now: dateti
     pools: dict[tuple[int, date], str] = {}
     for monday in {day - timedelta(days=day.weekday()) for day in days}:
         pools |= planned_pools(station, monday, 7, now)
+    # A result stored already (the sheet sent again) stands as it was stored, whatever the
+    # plan says now: ``record_tests`` answers with it.
+    keys = [
+        e.client_uuid
+        for e in entries
+        if e.client_uuid and not e.pool_id and (e.person.pk, timezone.localtime(e.sampled_at, tz).date()) not in pools
+    ]
+    stored = (
+        set(ScreeningTest.objects.filter(client_uuid__in=keys).values_list("client_uuid", flat=True)) if keys else set()
+    )
     placed = []
     for entry in entries:
         day = timezone.localtime(entry.sampled_at, tz).date()
         pool = entry.pool_id or pools.get((entry.person.pk, day))
+        if not pool and entry.client_uuid in stored:
+            placed.append(entry)
+            continue
         if not pool:
             error = DomainError(
                 _("No RT-PCR is planned for %(name)s on %(day)s: record it as a single RT-PCR.")

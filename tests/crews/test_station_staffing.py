@@ -3,6 +3,7 @@ adding a staff member as one roster row, ending an assignment from a day, changi
 shift's times; each refused by role and scope, attributed, and followed at once by the
 schedule. A pooled RT-PCR on the station's sheet goes into the pool the schedule plans."""
 
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -53,8 +54,7 @@ def test_a_new_staff_member_is_registered_attributed_and_planned_from_their_firs
 
 
 def test_someone_already_registered_is_found_by_their_id_document_without_a_name(station, supervisor, rostered):
-    other = rostered(staff=1, days=1)
-    assert other == station
+    rostered(staff=1, days=1)  # a colleague on the staff already
     person = Person.objects.create(full_name="Hoàng Văn Thái", id_kind="cccd", id_number=NEWCOMER)
     people = Person.objects.count()
     member, _entry = staffing.add_staff_member(supervisor, station, line(full_name=""), now=NOW)
@@ -186,3 +186,16 @@ def test_a_pooled_rt_pcr_for_someone_with_none_planned_that_day_is_refused(roste
         staffing.record_station_sheet(supervisor, station, "rt_pcr_pooled", [row], now=NOW)
     staffing.record_station_sheet(supervisor, station, "rt_pcr", [row], now=NOW)
     assert ScreeningTest.objects.get().pool_id == ""
+
+
+def test_a_pooled_sheet_sent_again_after_the_plan_changed_answers_as_the_first_time(rostered, supervisor):
+    station = rostered(staff=6, days=7)
+    pools = staffing.planned_pools(station, START, 7, NOW)
+    person_id, pool = next((pk, pool) for (pk, day), pool in pools.items() if day == WEDNESDAY)
+    row = staffing.StaffResult(person_id, "negative", NOW - timedelta(hours=1), client_uuid=uuid.uuid4())
+    (first,) = staffing.record_station_sheet(supervisor, station, "rt_pcr_pooled", [row], now=NOW)
+    # Their assignment ends that day: the plan has no pool for them any more.
+    staffing.end_assignment(supervisor, station, person_id, WEDNESDAY, now=NOW)
+    (again,) = staffing.record_station_sheet(supervisor, station, "rt_pcr_pooled", [row], now=NOW)
+    assert again.pk == first.pk and first.pool_id == pool
+    assert ScreeningTest.objects.count() == 1
