@@ -120,6 +120,19 @@ class CrewMember(models.Model):
 NEVER_EDITED = "A recorded test is never edited; record a correction that supersedes it."
 
 
+class TransactionId(models.Func):
+    """The id of the transaction writing the row, assigned by the database: on
+    PostgreSQL ``txid_current()`` (64 bits, never wraps), which tells which rows a reader
+    may hand out knowing no earlier one can still commit (``crews.sync``). SQLite runs
+    one write transaction at a time, so its ids already follow the commits: 0 there."""
+
+    template = "0"
+    output_field = models.BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "txid_current()", []
+
+
 class ScreeningTestQuerySet(models.QuerySet):
     def update(self, **kwargs):
         # ``save`` refuses an edit; so must the one-query path past it (``bulk_update`` too).
@@ -185,6 +198,12 @@ class ScreeningTest(models.Model):
         blank=True,
     )
     correction_reason = models.CharField(_("reason for correction"), max_length=300, blank=True)
+    change_txid = models.BigIntegerField(
+        _("written by transaction"),
+        db_default=TransactionId(),
+        editable=False,
+        help_text=_("Set by the database: the order in which other systems receive the results."),
+    )
 
     objects = ScreeningTestQuerySet.as_manager()
 
@@ -192,7 +211,10 @@ class ScreeningTest(models.Model):
         ordering = ["sampled_at", "id"]
         verbose_name = _("test")
         verbose_name_plural = _("tests")
-        indexes = [models.Index(fields=["port_call", "person", "sampled_at"], name="test_call_person_time")]
+        indexes = [
+            models.Index(fields=["port_call", "person", "sampled_at"], name="test_call_person_time"),
+            models.Index(fields=["change_txid", "id"], name="test_change_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person.full_name}: {self.get_kind_display()} {self.get_result_display()}"

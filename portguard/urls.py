@@ -3,20 +3,24 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from crews import api as crews_api
-from crews import correction_api, station_api, upload_api
+from crews import correction_api, station_api, sync_api, upload_api
 from portguard import profile_views, pwa_views
 from vessels import api as vessels_api
-from vessels import declaration_api
+from vessels import declaration_api, list_api
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("wharves/", vessels_api.WharfList.as_view(), name="wharves"),
-    path("port-calls/", vessels_api.PortCallCreate.as_view(), name="port-calls"),
+    path("port-calls/", list_api.PortCalls.as_view(), name="port-calls"),
     path("port-calls/<int:pk>/", vessels_api.PortCallDetail.as_view(), name="port-call"),
     path("port-calls/<int:pk>/handover/", vessels_api.HandoverCreate.as_view(), name="handover"),
     path("port-calls/<int:pk>/departure/", vessels_api.DepartureCreate.as_view(), name="departure"),
-    path("tests/", crews_api.TestCreate.as_view(), name="tests"),
+    path("tests/", sync_api.Tests.as_view(), name="tests"),
+    path("alerts/", list_api.AlertList.as_view(), name="alerts"),
+    path("epidemic-areas/", list_api.EpidemicAreaList.as_view(), name="epidemic-areas"),
+    path("violations/", list_api.ViolationList.as_view(), name="violations"),
+    path("cases/<int:pk>/contacts/", list_api.CaseContacts.as_view(), name="case-contacts"),
+    path("people/", sync_api.PeopleSearch.as_view(), name="people"),
     path("declarations/", declaration_api.DeclarationCreate.as_view(), name="declarations"),
     path("tests/<int:pk>/corrections/", correction_api.TestCorrectionCreate.as_view(), name="test-corrections"),
     path("port-calls/<int:pk>/crew/", upload_api.CrewListUpload.as_view(), name="crew-upload"),

@@ -32,6 +32,15 @@ SPEC_ENDPOINTS = [
     ("get", "/api/v1/stations/{code}/schedule.pdf"),
     ("get", "/api/v1/stations/{code}/schedule.csv"),
     ("get", "/api/v1/stations/{code}/schedule.xlsx"),
+    # Issue 15: the lists other systems read and sync from.
+    ("get", "/api/v1/port-calls/"),
+    ("get", "/api/v1/tests/"),
+    ("get", "/api/v1/alerts/"),
+    ("get", "/api/v1/epidemic-areas/"),
+    ("get", "/api/v1/violations/"),
+    ("get", "/api/v1/cases/{id}/contacts/"),
+    ("get", "/api/v1/people/"),
+    ("post", "/api/v1/port-calls/{id}/departure/"),
 ]
 # The JSON endpoints, whose answers carry examples (the schedule files are binary).
 WITH_EXAMPLES = [
@@ -46,6 +55,13 @@ WITH_EXAMPLES = [
     ("get", "/api/v1/stations/{code}/roster/"),
     ("post", "/api/v1/stations/{code}/roster/"),
     ("get", "/api/v1/stations/{code}/schedule/"),
+    ("get", "/api/v1/port-calls/"),
+    ("get", "/api/v1/tests/"),
+    ("get", "/api/v1/alerts/"),
+    ("get", "/api/v1/epidemic-areas/"),
+    ("get", "/api/v1/violations/"),
+    ("get", "/api/v1/cases/{id}/contacts/"),
+    ("get", "/api/v1/people/"),
 ]
 
 FUZZ_EXAMPLES = 6  # per operation: about a hundred requests in all

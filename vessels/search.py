@@ -4,7 +4,7 @@ limited to what the user could open anyway."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from crews.models import Person, normalise_id_number
 from crews.scope import visible_people
@@ -34,6 +34,16 @@ def _name_matches(folded: str) -> Q:
     return Q(name_folded__startswith=folded) | Q(name_folded__contains=" " + folded)
 
 
+def people_matching(user, query: str) -> QuerySet[Person]:
+    """The people ``user`` may read (``visible_people``) whose name matches ``query``
+    (folded) or whose ID number does (whole, or from its first 6 characters); unordered.
+    ``query`` must fold to ``MIN_LENGTH`` characters or more."""
+    query = " ".join(query.split())[:MAX_LENGTH]
+    id_number = normalise_id_number(query)
+    by_number = Q(id_number__startswith=id_number) if len(id_number) >= ID_PREFIX_LENGTH else Q(id_number=id_number)
+    return visible_people(user).filter(_name_matches(fold_name(query)) | by_number)
+
+
 def search(user, query: str, shown: int = SHOWN) -> SearchResults:
     """Vessels the user may open (every vessel, for a role that reads vessels) and
     people whose history they may read (``visible_people``); ``shown`` of each at most,
@@ -52,10 +62,6 @@ def search(user, query: str, shown: int = SHOWN) -> SearchResults:
             )[: shown + 1]
         )
         results.vessels, results.more_vessels = found[:shown], len(found) > shown
-    id_number = normalise_id_number(query)
-    by_number = Q(id_number__startswith=id_number) if len(id_number) >= ID_PREFIX_LENGTH else Q(id_number=id_number)
-    found = list(
-        visible_people(user).filter(_name_matches(folded) | by_number).order_by("name_folded", "id_number")[: shown + 1]
-    )
+    found = list(people_matching(user, query).order_by("name_folded", "id_number")[: shown + 1])
     results.people, results.more_people = found[:shown], len(found) > shown
     return results

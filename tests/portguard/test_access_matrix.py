@@ -63,6 +63,8 @@ CAM_PHA_STATION = frozenset({SUPERVISOR, AUTHORITY, HEALTH})
 READERS = frozenset({INSPECTOR, OUTSIDER, AUTHORITY, HEALTH, ADMIN})
 # Personal health data is not the administrator's (rule R8).
 HEALTH_READERS = READERS - {ADMIN}
+# Who reads results (and so people's histories): every role but the administrator.
+RESULT_READERS = EVERYONE - {ADMIN}
 
 # Doors that need no login, and why.
 PUBLIC = {
@@ -98,6 +100,8 @@ class Door:
     # For a door acting on one object: who may see that object. One of them whose role
     # may not act is told so (403); to anyone else the object is unknown (404).
     seen_by: frozenset[str] | None = None
+    # The query string of a GET (a search needs its words).
+    query: Callable[[SimpleNamespace], dict] = lambda w: {}
 
 
 def call_of(name: str) -> Callable[[SimpleNamespace], dict]:
@@ -311,11 +315,32 @@ DOORS: dict[str, Door] = {
     "api:station-schedule-xlsx": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "api:station-schedule-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     # The API of port calls and tests.
-    "api:port-calls": Door(post=frozenset({INSPECTOR}), data=api_arrival, json=True, named_in_body=True),
+    "api:port-calls": Door(
+        get=READERS,
+        hides=lambda w: w.cleared.vessel.registration,
+        post=frozenset({INSPECTOR}),
+        data=api_arrival,
+        json=True,
+        named_in_body=True,
+    ),
     "api:port-call": Door(args=call_of("cleared"), get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
     "api:handover": Door(args=call_of("ready"), post=frozenset({AUTHORITY}), seen_by=AT_CAM_PHA),
     "api:departure": Door(args=call_of("cleared"), post=frozenset({INSPECTOR}), json=True, seen_by=AT_CAM_PHA),
-    "api:tests": Door(post=frozenset({INSPECTOR, HEALTH}), data=api_test, json=True),
+    "api:tests": Door(
+        get=RESULT_READERS,
+        hides=lambda w: w.sailor.id_number,
+        post=frozenset({INSPECTOR, HEALTH}),
+        data=api_test,
+        json=True,
+    ),
+    # The lists other systems read (issue 15), scoped as their pages.
+    "api:alerts": Door(get=HEALTH_READERS, hides=lambda w: w.case_person.id_number),
+    "api:epidemic-areas": Door(get=READERS, hides=lambda w: "Chí Linh", shown_to=READERS),
+    "api:violations": Door(get=READERS),
+    "api:case-contacts": Door(args=lambda w: {"pk": w.case_test.pk}, get=frozenset({HEALTH})),
+    "api:people": Door(
+        get=RESULT_READERS, query=lambda w: {"q": w.sailor.id_number}, hides=lambda w: w.sailor.full_name
+    ),
     "api:test-corrections": Door(
         args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
         post=frozenset({INSPECTOR, HEALTH}),
@@ -451,6 +476,8 @@ def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, 
         sailor=people_of(cleared)[1],
         case=case,
         case_args={"pk": case.pk, "person_id": captain.pk},
+        case_person=captain,
+        case_test=case.tests.get(person=captain),
         alert=case.alerts.get(kind="confirmed_case"),
         area=add_epidemic_area(health, AreaData("Hải Dương", "Chí Linh", date(2021, 8, 1))),
         personas={
@@ -481,7 +508,7 @@ def client_for(user) -> Client:
 def send(client: Client, method: str, route: Route, world, door: Door | None = None):
     url = url_of(route, world)
     if method == "get":
-        return client.get(url)
+        return client.get(url, DOORS[route.name].query(world) if route.name in DOORS else {})
     data = door.data(world) if door else {}
     if door and door.json:
         return client.generic(method.upper(), url, json.dumps(data), content_type="application/json")
