@@ -140,6 +140,8 @@ class StationList(APIView):
 
 
 class StationRoster(APIView):
+    throttle_uploads = True  # its POST (portguard/throttling.py)
+
     @extend_schema(
         parameters=PERIOD_PARAMETERS,
         responses={

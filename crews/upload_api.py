@@ -64,6 +64,7 @@ def uploaded_file(request):
 
 
 class CrewListUpload(APIView):
+    throttle_uploads = True  # portguard/throttling.py
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -102,6 +103,7 @@ class CrewListUpload(APIView):
 
 
 class LabResultsUpload(APIView):
+    throttle_uploads = True  # portguard/throttling.py
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(

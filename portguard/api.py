@@ -1,5 +1,7 @@
 """API conventions shared by every endpoint: the JSON error shape."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
@@ -78,6 +80,13 @@ def exception_handler(exc, context):
             "mb": settings.PORTGUARD_UPLOAD_MAX_MB
         }
         return error_response("request_too_large", message, 400)
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, math.ceil(exc.wait or 1))
+        response = error_response(
+            "rate_limited", _("Too many requests: try again in %(seconds)d seconds.") % {"seconds": wait}, 429
+        )
+        response["Retry-After"] = str(wait)
+        return response
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()))
@@ -97,7 +106,9 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "string",
-            "description": "A stable code: validation_error, not_found, forbidden, database_unavailable, …",
+            "description": (
+                "A stable code: validation_error, not_found, forbidden, rate_limited, database_unavailable, …"
+            ),
         },
         "message": {"type": "string", "description": "For people, in the caller's language."},
         "fields": {

@@ -9,6 +9,7 @@ each user name failed from and the user names each address tried, and lifts ever
 of the name or address it is given.
 """
 
+import logging
 import math
 
 from axes.handlers.cache import AxesCacheHandler
@@ -16,6 +17,9 @@ from axes.helpers import get_cache, get_cache_timeout, get_client_ip_address, ge
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def _index_key(kind: str, value: str) -> str:
@@ -31,7 +35,29 @@ class LoginLockouts(AxesCacheHandler):
     def cache(self):
         return get_cache()
 
+    # While Redis cannot be reached, log-ins are neither counted nor refused (a shift's
+    # inspectors can still sign in); the failure is logged.
+
+    def get_failures(self, request, credentials=None) -> int:
+        try:
+            return super().get_failures(request, credentials)
+        except RedisError:
+            logger.warning("Login lock-outs not checked: the cache cannot be reached", exc_info=True)
+            return 0
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        try:
+            super().user_logged_in(sender, request, user, **kwargs)
+        except RedisError:
+            logger.warning("Failed log-ins not reset: the cache cannot be reached", exc_info=True)
+
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        try:
+            self._count_failure(sender, credentials, request, **kwargs)
+        except RedisError:
+            logger.warning("A failed log-in was not counted: the cache cannot be reached", exc_info=True)
+
+    def _count_failure(self, sender, credentials: dict, request=None, **kwargs):
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None:
             return

@@ -6,11 +6,15 @@ several processes the cache must be shared (Redis, see settings.CACHES) for the 
 to hold across them; the embedded default's local-memory cache counts per process.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,18 @@ def hit(limit: Limit, address: str) -> int | None:
     now = time.time()
     index = int(now // limit.window)
     key = _key(limit, address, index)
-    # add() is atomic on every backend: the first request of the window creates the counter.
-    cache.add(key, 0, timeout=limit.window + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=limit.window + 1)
-        count = 1
+        # add() is atomic on every backend: the first request of the window creates the counter.
+        cache.add(key, 0, timeout=limit.window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=limit.window + 1)
+            count = 1
+    except RedisError:
+        # Redis away (restarting): the declaration is taken rather than refused.
+        logger.warning("Rate limit %s skipped: the cache cannot be reached", limit.scope, exc_info=True)
+        return None
     if count <= limit.limit:
         return None
     return max(1, int((index + 1) * limit.window - now + 0.999))

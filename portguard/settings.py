@@ -171,6 +171,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portguard",
+            # A Redis that does not answer costs a request two seconds, not a hang; the
+            # limits then step aside (portguard/throttling.py, portguard/logins.py).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -270,7 +273,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "portguard.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": ["portguard.throttling.WriteThrottle", "portguard.throttling.UploadThrottle"],
 }
+# API throttling (portguard/throttling.py), per user, counted in the cache like the login
+# lock-outs: writes (POST, PUT, PATCH, DELETE) and, among them, file uploads; reads are
+# not throttled. "<number>/<second|minute|hour|day>". An inspector at a shift change
+# sends a few results a minute; a lab's system should send its results as one file.
+PORTGUARD_API_WRITE_RATE = env_str("PORTGUARD_API_WRITE_RATE", "240/minute")
+PORTGUARD_API_UPLOAD_RATE = env_str("PORTGUARD_API_UPLOAD_RATE", "60/hour")
 SPECTACULAR_SETTINGS = {
     "TITLE": "PortGuard API",
     "DESCRIPTION": "Screening of inland-waterway vessels, crews and KCS staff in Quảng Ninh.",

@@ -23,6 +23,10 @@ def start_django(database_url: str) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portguard.settings")
     os.environ.pop("REDIS_URL", None)  # each benchmark starts its own private Redis
+    # Benchmarks measure throughput, not the API's throttles (portguard/throttling.py):
+    # their few users send far more than anyone would by hand.
+    os.environ.setdefault("PORTGUARD_API_WRITE_RATE", "1000000/minute")
+    os.environ.setdefault("PORTGUARD_API_UPLOAD_RATE", "1000000/minute")
     import django
     from django.core.management import call_command
 

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from portguard import roles
 from tests.helpers import make_user
+from tests.portguard.test_api_throttling import UNREACHABLE_REDIS
 from tests.realtime.helpers import connect, receive_json, token_header
 
 LIMIT = 3
@@ -109,6 +110,14 @@ def test_the_administrator_lifts_a_lock_out_in_the_users_admin(inspector):
         follow=True,
     )
     assert response.status_code == 200
+    assert logged_in(log_in("alice", "pw-alice"))
+
+
+def test_log_ins_go_on_while_the_cache_cannot_be_reached(settings, inspector):
+    """Redis away: failures are not counted and nobody is refused for it."""
+    settings.CACHES = {"default": {**UNREACHABLE_REDIS}}
+    lock_out("alice")
+    assert log_in("alice", "wrong").status_code == 200
     assert logged_in(log_in("alice", "pw-alice"))
 
 
