@@ -15,7 +15,7 @@ from django.urls import reverse
 from crews import staffing
 from crews.models import Person, ScreeningTest, Shift, StaffMember
 from portguard.domain import DomainError
-from tests.crews.helpers import START, staff_id, staff_name
+from tests.crews.helpers import START, STATION_PAGE_QUERIES, staff_id, staff_name
 from tests.helpers import VN
 from vessels.models import Alert
 
@@ -267,3 +267,18 @@ def test_time_moves_the_sheet_to_the_day_it_is(client, rostered, supervisor):
     with time_machine.travel(NOW + timedelta(days=7), tick=False):
         page = client.get(station_url(station)).content.decode()
     assert "Không có xét nghiệm nào theo lịch hôm nay." in page
+
+
+@pytest.mark.parametrize("staff", [3, 40])
+def test_another_week_costs_only_the_plan_of_this_week_for_the_sheet(
+    client, rostered, supervisor, staff, django_assert_max_num_queries
+):
+    """The sheet says what is planned today whatever week the schedule shows: another
+    week's page reads this week's plan too (five queries), whatever the number of staff."""
+    station = rostered(staff=staff, days=7)
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(STATION_PAGE_QUERIES + 5):
+        page = client.get(station_url(station) + "?start=2021-08-16").content.decode()
+    today = re.findall(r"data-today>(.*?)</div>", page, re.S)  # each staff member's plan of today
+    assert len(today) == staff and all("Test nhanh sau ca S" in plan for plan in today)
+    assert "Tuần này chưa có ai trong lịch trực." in page  # next week has no roster
