@@ -61,31 +61,58 @@ class Position:
     id: int = 0
 
 
+# What a row of the feed holds, read as values (no model instances: the feed is read
+# whole by other systems, a hundred thousand rows at a time).
+FIELDS = (
+    "id",
+    "change_txid",
+    "person_id",
+    "person__id_number",
+    "person__full_name",
+    "kind",
+    "sampled_at",
+    "result",
+    "result_at",
+    "port_call_id",
+    "port_call__wharf__code",
+    "station__code",
+    "wharf__code",
+    "kit_lot",
+    "pool_id",
+    "lab",
+    "recorded_by__username",
+    "recorded_at",
+    "supersedes_id",
+    "correction_reason",
+)
+
+
 @dataclass
 class Page:
-    tests: list[ScreeningTest]
+    rows: list[dict]
     next: Position
     more: bool
 
 
 def read(user, position: Position, limit: int, recorded_after: datetime | None = None) -> Page:
     """One page of the feed of the results ``user`` may see (``visible_tests``),
-    recorded after ``recorded_after``: one query."""
-    tests = visible_tests(user).select_related("port_call__wharf", "station", "wharf").order_by("change_txid", "id")
+    recorded after ``recorded_after``, each row a dict of ``FIELDS``: one query (two
+    where a round ends within the page)."""
+    tests = visible_tests(user).order_by("change_txid", "id")
     if recorded_after is not None:
         tests = tests.filter(recorded_at__gt=recorded_after)
     if connection.vendor != "postgresql":
-        found = list(tests.filter(id__gt=position.id)[: limit + 1])
+        found = list(tests.filter(id__gt=position.id).values(*FIELDS)[: limit + 1])
         page = found[:limit]
-        last = page[-1].pk if page else position.id
+        last = page[-1]["id"] if page else position.id
         return Page(page, Position(id=last), len(found) > limit)
     page = _round(tests, position, limit)
-    if position.current and not page.more and len(page.tests) < limit:
+    if position.current and not page.more and len(page.rows) < limit:
         # The round ended short of a page: fill it from a new round, so that a page
-        # shorter than asked means nothing more had committed (two queries at most).
-        rest = _round(tests, page.next, limit - len(page.tests))
-        page = Page(page.tests + rest.tests, rest.next, rest.more)
-    if len(page.tests) == limit:
+        # shorter than asked means nothing more had committed.
+        rest = _round(tests, page.next, limit - len(page.rows))
+        page = Page(page.rows + rest.rows, rest.next, rest.more)
+    if len(page.rows) == limit:
         page.more = True  # a round may have ended with the page: the next one may hold more
     return page
 
@@ -109,15 +136,15 @@ def _round(tests: QuerySet[ScreeningTest], position: Position, limit: int) -> Pa
         where.append(f'({TXID}, "{TABLE}"."id") > (%s, %s)')
         params += [position.txid, position.id]
     found = list(
-        tests.extra(
-            select={"feed_snapshot": "pg_current_snapshot()::text", "feed_own": "txid_current_if_assigned()"}
-        ).extra(where=where, params=params)[: limit + 1]
+        tests.extra(select={"feed_snapshot": "pg_current_snapshot()::text", "feed_own": "txid_current_if_assigned()"})
+        .extra(where=where, params=params)
+        .values(*FIELDS, "feed_snapshot", "feed_own")[: limit + 1]
     )
     page = found[:limit]
-    snapshot = position.current or (_as_seen(page[0].feed_snapshot, page[0].feed_own) if page else "")
+    snapshot = position.current or (_as_seen(page[0]["feed_snapshot"], page[0]["feed_own"]) if page else "")
     if len(found) > limit:
         last = page[-1]
-        return Page(page, Position(position.previous, snapshot, last.change_txid, last.pk), True)
+        return Page(page, Position(position.previous, snapshot, last["change_txid"], last["id"]), True)
     if not snapshot:  # nothing new: the next round starts from a new snapshot
         return Page(page, Position(position.previous), False)
     # The round is over: the next one hands out what committed after its snapshot.

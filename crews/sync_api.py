@@ -93,28 +93,32 @@ class FeedParams(serializers.Serializer):
         return data
 
 
-def _iso(value):
-    return timezone.localtime(value).isoformat() if value is not None else None
+def _iso(value, zone):
+    return value.astimezone(zone).isoformat() if value is not None else None
 
 
-def test_row(test) -> dict:
+def test_row(row: dict, zone) -> dict:
     return {
-        "id": test.pk,
-        "person": {"id": test.person_id, "id_number": test.person.id_number, "full_name": test.person.full_name},
-        "kind": test.kind,
-        "sampled_at": _iso(test.sampled_at),
-        "result": test.result,
-        "result_at": _iso(test.result_at),
-        "port_call": test.port_call_id,
-        "station": test.station.code if test.station_id else None,
-        "wharf": test.port_call.wharf.code if test.port_call_id else (test.wharf.code if test.wharf_id else None),
-        "kit_lot": test.kit_lot,
-        "pool_id": test.pool_id,
-        "lab": test.lab,
-        "recorded_by": test.recorded_by.get_username(),
-        "recorded_at": _iso(test.recorded_at),
-        "supersedes": test.supersedes_id,
-        "correction_reason": test.correction_reason,
+        "id": row["id"],
+        "person": {
+            "id": row["person_id"],
+            "id_number": row["person__id_number"],
+            "full_name": row["person__full_name"],
+        },
+        "kind": row["kind"],
+        "sampled_at": _iso(row["sampled_at"], zone),
+        "result": row["result"],
+        "result_at": _iso(row["result_at"], zone),
+        "port_call": row["port_call_id"],
+        "station": row["station__code"],
+        "wharf": row["port_call__wharf__code"] or row["wharf__code"],
+        "kit_lot": row["kit_lot"],
+        "pool_id": row["pool_id"],
+        "lab": row["lab"],
+        "recorded_by": row["recorded_by__username"],
+        "recorded_at": _iso(row["recorded_at"], zone),
+        "supersedes": row["supersedes_id"],
+        "correction_reason": row["correction_reason"],
     }
 
 
@@ -172,9 +176,10 @@ class Tests(TestCreate):
         if "cursor" in wanted:
             position, since = decode_position(wanted["cursor"])
         page = read(request.user, position, wanted["limit"], since)
+        zone = timezone.get_current_timezone()
         return Response(
             {
-                "results": [test_row(t) for t in page.tests],
+                "results": [test_row(row, zone) for row in page.rows],
                 "next": encode_position(page.next, since),
                 "more": page.more,
             }

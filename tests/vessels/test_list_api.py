@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from crews.choices import TestKind, TestResult
 from portguard import roles
@@ -269,3 +270,12 @@ def test_each_list_costs_the_same_queries_whatever_the_data(
             with django_assert_max_num_queries(most):
                 response = client.get(url, query)
             assert response.status_code == 200, (url, response.json())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no trigram index: it scans")
+def test_on_postgresql_a_name_from_any_word_and_an_id_number_prefix_have_an_index(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'crews_person'")
+        indexes = dict(cursor.fetchall())
+    assert "gin_trgm_ops" in indexes["person_name_trigrams"] and "name_folded" in indexes["person_name_trigrams"]
+    assert "gin_trgm_ops" in indexes["person_id_number_trigrams"]
