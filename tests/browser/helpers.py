@@ -58,7 +58,7 @@ def wait_for_async(page, predicate: str, arg=None) -> None:
           })();
         }"""
     page.evaluate("([arg]) => { window.portguardWaited = false; const check = " + predicate + ";" + loop, [arg])
-    page.wait_for_function("window.portguardWaited === true")
+    page.wait_for_function("() => window.portguardWaited === true")
 
 
 # The service worker and its kept pages (the offline tests).
