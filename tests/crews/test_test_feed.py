@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from crews.choices import TestKind, TestResult
 from crews.corrections import correct_test
@@ -64,6 +65,8 @@ def test_a_sync_sees_every_result_once_while_results_are_recorded_and_corrected(
     correction = next(r for r in rows if r["id"] == corrected[0].pk)
     assert correction["supersedes"] == corrected[0].supersedes_id
     assert correction["correction_reason"] == "Nhập nhầm kết quả"
+    assert correction["sampled_at"] == timezone.localtime(corrected[0].sampled_at).isoformat()  # Vietnam time
+    assert correction["recorded_at"] == timezone.localtime(corrected[0].recorded_at).isoformat()
     # Later, from the cursor kept: only what came since.
     late = record(call, people[0], result=TestResult.NEGATIVE, kind=TestKind.RT_PCR)
     again, _cursor = sync(client_for(health), {"cursor": cursor})
