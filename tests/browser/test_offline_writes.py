@@ -32,6 +32,21 @@ def call(make_call):
     return make_call(crew=2, arrived_at=timezone.now() - timedelta(hours=1))
 
 
+def offline_on(phone, path: str) -> None:
+    """Open a page once so that the phone keeps it, then lose the signal and reopen it."""
+    open_kept(phone, path)
+    phone.context.set_offline(True)
+    phone.reload()
+
+
+def sheet(phone, results: dict) -> None:
+    """Fill the screening sheet, sampled now, with one result per person, and save it."""
+    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
+    for person, result in results.items():
+        phone.locator(f'li[data-person="{person.id_number}"] .opt-{result}').tap()
+    phone.get_by_role("button", name="Lưu kết quả").tap()
+
+
 def waiting(phone, kind: str):
     return phone.locator(f'[data-outbox] [data-outbox-waiting="{kind}"]')
 
@@ -42,9 +57,7 @@ def sent(phone, kind: str):
 
 def test_an_arrival_registered_offline_is_sent_once_back_online(inspector, cam_pha, phone):
     log_in(phone, "alice")
-    open_kept(phone, "/port-calls/new/")
-    phone.context.set_offline(True)
-    phone.reload()
+    offline_on(phone, "/port-calls/new/")
     expect(phone.locator("[data-offline-banner]")).to_be_visible()
     phone.fill("input[name=registration]", "QN-7777")
     phone.fill("input[name=name]", "Thành Đạt 07")
@@ -77,9 +90,7 @@ def test_a_person_added_and_a_departure_offline_arrive_in_order_once(call, phone
     phone.on("dialog", lambda dialog: dialog.accept())
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
-    phone.context.set_offline(True)
-    phone.reload()
+    offline_on(phone, path)
     phone.locator("#add-person summary").tap()
     phone.fill("#add-person input[name=id_number]", "031234567")
     phone.fill("#add-person input[name=full_name]", "Vũ Văn Nam")
@@ -116,10 +127,8 @@ def test_an_entry_the_server_refuses_says_why_and_stays_until_discarded(call, in
     phone.on("dialog", lambda dialog: dialog.accept())
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
     _captain, sailor = people_of(call)
-    phone.context.set_offline(True)
-    phone.reload()
+    offline_on(phone, path)
     phone.locator(f'li[data-person="{sailor.id_number}"] .btn-link').tap()
     expect(waiting(phone, "removal")).to_contain_text(f"Chờ gửi: Rút {sailor.full_name} khỏi danh sách")
     phone.locator("#add-person summary").tap()
@@ -160,13 +169,8 @@ SENT_WITH_NO_PAGE = """async ([url, count]) => {
 def test_the_service_worker_sends_the_queue_on_a_background_sync_with_no_page_open(call, phone, live_server):
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
-    phone.context.set_offline(True)
-    phone.reload()
-    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
-    for person in people_of(call):
-        phone.locator(f'li[data-person="{person.id_number}"] .opt-negative').tap()
-    phone.get_by_role("button", name="Lưu kết quả").tap()
+    offline_on(phone, path)
+    sheet(phone, {person: "negative" for person in people_of(call)})
     expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("2 kết quả chờ gửi")
     cdp = phone.context.new_cdp_session(phone)
     registrations = []
@@ -202,9 +206,7 @@ def test_the_service_worker_sends_the_queue_on_a_background_sync_with_no_page_op
 def test_an_entry_for_a_wharf_no_longer_in_scope_is_refused_with_the_reason(call, inspector, phone):
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
-    phone.context.set_offline(True)
-    phone.reload()
+    offline_on(phone, path)
     phone.locator("#add-person summary").tap()
     phone.fill("#add-person input[name=id_number]", "031234567")
     phone.fill("#add-person input[name=full_name]", "Vũ Văn Nam")
@@ -231,12 +233,8 @@ def test_a_queued_positive_that_arrives_after_the_approval_suspends_the_handover
     )
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
-    phone.context.set_offline(True)
-    phone.reload()
-    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
-    phone.locator(f'li[data-person="{people_of(call)[1].id_number}"] .opt-positive').tap()
-    phone.get_by_role("button", name="Lưu kết quả").tap()
+    offline_on(phone, path)
+    sheet(phone, {people_of(call)[1]: "positive"})
     expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("1 kết quả chờ gửi")
 
     # Meanwhile the port authority approves on what it knows: everyone negative.
@@ -252,14 +250,9 @@ def test_a_queued_positive_that_arrives_after_the_approval_suspends_the_handover
 def test_a_sheet_with_someone_removed_meanwhile_is_refused_naming_them(call, inspector, phone):
     log_in(phone, "alice")
     path = f"/port-calls/{call.pk}/"
-    open_kept(phone, path)
     captain, sailor = people_of(call)
-    phone.context.set_offline(True)
-    phone.reload()
-    phone.get_by_role("button", name="Lấy mẫu lúc này").tap()
-    for person in (captain, sailor):
-        phone.locator(f'li[data-person="{person.id_number}"] .opt-negative').tap()
-    phone.get_by_role("button", name="Lưu kết quả").tap()
+    offline_on(phone, path)
+    sheet(phone, {person: "negative" for person in (captain, sailor)})
     expect(phone.locator("[data-outbox] [data-outbox-count]")).to_have_text("2 kết quả chờ gửi")
 
     # Meanwhile, from another phone, the sailor is taken off the manifest.
