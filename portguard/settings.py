@@ -139,6 +139,20 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
+# PostgreSQL: Django's own connection pool (psycopg_pool) when DB_POOL_MAX_SIZE is set.
+# Under daphne each request runs in a thread of its own; with persistent connections
+# (DB_CONN_MAX_AGE) every such thread kept one open until PostgreSQL refused new clients.
+# With the pool a request borrows a connection and gives it back when it ends, so a
+# process never holds more than DB_POOL_MAX_SIZE, and a request waits up to
+# DB_POOL_TIMEOUT seconds for one rather than failing.
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env_int("DB_POOL_MIN_SIZE", 2), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     # A file, not memory: the race tests open connections from several threads.
