@@ -3,9 +3,11 @@ sheet as a phone posts it, the query count pinned for the port call page."""
 
 from datetime import date, timedelta
 
-from crews.choices import CrewRole, TestKind
-from tests.helpers import ARRIVAL, VN
+from crews.choices import CrewRole, TestKind, TestResult
+from tests.helpers import ARRIVAL, VN, people_of
+from vessels.areas import AreaData, add_epidemic_area
 from vessels.declarations import DeclarationData, DeclaredPersonData, PortOfCallData
+from vessels.services import VesselData, record_departure, register_port_call
 
 # The port call page evaluates clearance with the flags beside each status: epidemic areas
 # (R4) and violations (R5), and one query for its recorded results, corrections and authors.
@@ -63,3 +65,27 @@ def declaration_data(**overrides) -> DeclarationData:
     }
     values.update(overrides)
     return DeclarationData(**values)
+
+
+def calls_of_every_kind(make_call, record, inspector, outsider, ha_long, health, now) -> dict:
+    """At Cẩm Phả, a day apart, oldest first: a departed call, a cleared one, one blocked
+    by a positive, one from Bắc Giang (an epidemic area) awaiting tests; one at Hạ Long,
+    the newest. The world of the port calls list, page and API alike."""
+    departed = make_call(crew=1, arrived_at=ARRIVAL - timedelta(days=2))
+    record_departure(inspector, departed.pk)
+    cleared = make_call(crew=2, arrived_at=ARRIVAL - timedelta(days=1))
+    for person in people_of(cleared):
+        record(cleared, person, sampled_at=now - timedelta(hours=1))
+    blocked = make_call(crew=2, arrived_at=ARRIVAL)
+    record(blocked, people_of(blocked)[0], result=TestResult.POSITIVE, sampled_at=now - timedelta(hours=1))
+    add_epidemic_area(health, AreaData("Bắc Giang", "", date(2021, 8, 1)))
+    flagged = register_port_call(
+        inspector,
+        wharf=blocked.wharf,
+        vessel=VesselData(registration="QN-5555", name="Phúc Hưng 88"),
+        arrived_at=ARRIVAL + timedelta(days=1),
+        origin="TP. Bắc  giang",
+        crew=[],
+    )
+    elsewhere = make_call(crew=1, wharf=ha_long, by=outsider, arrived_at=ARRIVAL + timedelta(days=2))
+    return {"departed": departed, "cleared": cleared, "blocked": blocked, "flagged": flagged, "elsewhere": elsewhere}

@@ -12,8 +12,9 @@ from django.db import connection
 from crews.choices import TestKind, TestResult
 from portguard import roles
 from tests.helpers import ARRIVAL, client_for, make_user, people_of
+from tests.vessels.helpers import calls_of_every_kind
 from vessels.areas import AreaData, ViolationData, add_epidemic_area, record_violation
-from vessels.services import VesselData, record_departure, register_port_call
+from vessels.services import record_departure
 
 NOW = ARRIVAL + timedelta(days=3)
 
@@ -28,24 +29,7 @@ def frozen():
 def calls(make_call, record, inspector, outsider, ha_long, health):
     """At Cẩm Phả, a day apart, oldest first: departed, cleared, blocked by a positive,
     one from Bắc Giang (an epidemic area); one at Hạ Long, the newest."""
-    departed = make_call(crew=1, arrived_at=ARRIVAL - timedelta(days=2))
-    record_departure(inspector, departed.pk)
-    cleared = make_call(crew=2, arrived_at=ARRIVAL - timedelta(days=1))
-    for person in people_of(cleared):
-        record(cleared, person, sampled_at=NOW - timedelta(hours=1))
-    blocked = make_call(crew=2, arrived_at=ARRIVAL)
-    record(blocked, people_of(blocked)[0], result=TestResult.POSITIVE, sampled_at=NOW - timedelta(hours=1))
-    add_epidemic_area(health, AreaData("Bắc Giang", "", date(2021, 8, 1)))
-    flagged = register_port_call(
-        inspector,
-        wharf=blocked.wharf,
-        vessel=VesselData(registration="QN-5555", name="Phúc Hưng 88"),
-        arrived_at=ARRIVAL + timedelta(days=1),
-        origin="TP. Bắc  giang",
-        crew=[],
-    )
-    elsewhere = make_call(crew=1, wharf=ha_long, by=outsider, arrived_at=ARRIVAL + timedelta(days=2))
-    return {"departed": departed, "cleared": cleared, "blocked": blocked, "flagged": flagged, "elsewhere": elsewhere}
+    return calls_of_every_kind(make_call, record, inspector, outsider, ha_long, health, now=NOW)
 
 
 def every_page(client, url: str, query: dict | None = None, limit: int = 2, between=lambda: None) -> list[dict]:

@@ -13,13 +13,13 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from crews.choices import TestResult
 from tests.helpers import ARRIVAL, people_of
+from tests.vessels.helpers import calls_of_every_kind
 from vessels import call_list_views
 from vessels.areas import AreaData, add_epidemic_area
 from vessels.call_list import CallFilter, filtered_calls
 from vessels.choices import PortCallStatus
-from vessels.services import VesselData, record_departure, register_port_call
+from vessels.services import record_departure
 from vessels.status import flagged_origins
 
 NOW = ARRIVAL + timedelta(days=3)
@@ -36,24 +36,7 @@ def calls(make_call, record, inspector, outsider, ha_long, health):
     """At Cẩm Phả: one departed call (arrived first), one cleared, one blocked by a
     positive, one from Bắc Giang (an epidemic area) still awaiting tests; one call at
     Hạ Long. One arrival a day apart, oldest first."""
-    departed = make_call(crew=1, arrived_at=ARRIVAL - timedelta(days=2))
-    record_departure(inspector, departed.pk)
-    cleared = make_call(crew=2, arrived_at=ARRIVAL - timedelta(days=1))
-    for person in people_of(cleared):
-        record(cleared, person, sampled_at=NOW - timedelta(hours=1))
-    blocked = make_call(crew=2, arrived_at=ARRIVAL)
-    record(blocked, people_of(blocked)[0], result=TestResult.POSITIVE, sampled_at=NOW - timedelta(hours=1))
-    add_epidemic_area(health, AreaData("Bắc Giang", "", date(2021, 8, 1)))
-    flagged = register_port_call(
-        inspector,
-        wharf=blocked.wharf,
-        vessel=VesselData(registration="QN-5555", name="Phúc Hưng 88"),
-        arrived_at=ARRIVAL + timedelta(days=1),
-        origin="TP. Bắc  giang",
-        crew=[],
-    )
-    elsewhere = make_call(crew=1, wharf=ha_long, by=outsider, arrived_at=ARRIVAL + timedelta(days=2))
-    return {"departed": departed, "cleared": cleared, "blocked": blocked, "flagged": flagged, "elsewhere": elsewhere}
+    return calls_of_every_kind(make_call, record, inspector, outsider, ha_long, health, now=NOW)
 
 
 def client_for(user) -> Client:
