@@ -43,11 +43,14 @@ run: install
 	fi
 
 # Debian packages the tests drive for real: Chromium (through Playwright; never a browser
-# download) and redis-server (private instances for the multi-process and fault tests).
+# download), redis-server (private instances for the multi-process and fault tests) and
+# nginx (the tests run deploy/nginx/portguard.conf in front of a real daphne, on their own
+# ports; where systemd runs, the package also starts its default site on port 80).
 system-packages:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		echo "Installing Debian packages:$$missing"; \
