@@ -5,6 +5,8 @@ from django.shortcuts import get_object_or_404
 
 from portguard.pages import page
 
+from .access_log import door_of, record_read
+from .choices import ReadKind
 from .history import person_history
 from .scope import visible_people
 
@@ -13,4 +15,6 @@ from .scope import visible_people
 def person(request, pk: int):
     # Out of scope and unknown look the same (404), as for a port call.
     found = get_object_or_404(visible_people(request.user), pk=pk)
-    return page(request, "crews/person.html", {"history": person_history(request.user, found)})
+    history = person_history(request.user, found)
+    record_read(request.user, ReadKind.PERSON, **door_of(request), person=found)
+    return page(request, "crews/person.html", {"history": history})

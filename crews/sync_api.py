@@ -22,7 +22,9 @@ from portguard.collation import fold_name
 from vessels.list_api import CURSOR_PARAMS, bad_param_doc, check_params, list_doc, page_params, paged
 from vessels.search import MIN_LENGTH, people_matching
 
+from .access_log import door_of, record_read
 from .api import TestCreate
+from .choices import ReadKind
 from .sync import Position, read, valid_snapshot
 
 FEED_LIMIT = 500
@@ -193,6 +195,7 @@ class Tests(TestCreate):
         if "cursor" in wanted:
             position, since = decode_position(wanted["cursor"])
         page = read(request.user, position, wanted["limit"], since)
+        record_read(request.user, ReadKind.RESULTS_FEED, **door_of(request), count=len(page.rows))
         local = LocalTimes(timezone.get_current_timezone())
         return Response(
             {

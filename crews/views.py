@@ -21,7 +21,8 @@ from portguard.domain import DomainError, InvalidFile
 from portguard.pages import page
 
 from . import corrections, schedule, staffing, stations
-from .choices import TestResult
+from .access_log import door_of, record_read
+from .choices import ReadKind, TestResult
 from .forms import (
     EndAssignmentForm,
     RosterUploadForm,
@@ -345,6 +346,7 @@ def render_station(
         if user.has_perm("crews.change_shift")
         else []
     )
+    record_read(user, ReadKind.STATION_SHEET, **door_of(request), station=station, count=len(staff))
     return page(
         request,
         "crews/station.html",

@@ -11,6 +11,8 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from crews.access_log import record_read
+from crews.choices import ReadKind, ReadVia
 from vessels.scope import sees_all_wharves, visible_wharves
 
 from .broadcast import PROVINCE_GROUP, wharf_group
@@ -53,7 +55,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def send_snapshot(self):
         # What a wharf's (or the province's) dashboard shows does not depend on who
         # looks, once they may look: sockets asking together share one read.
-        text = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(self.user)))
+        text, named = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(self.user)))
+        if named:
+            # Its open alerts name people with their positive results: a read (rule R8),
+            # logged for each socket (the text is shared, the reader is not) before it is sent.
+            await socket_read(self.log_read)(named)
         await self.send(text_data=text)
 
     async def dispatch(self, message):
@@ -101,8 +107,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         """The groups this user may listen to here, or None when outside their scope."""
         raise NotImplementedError
 
-    def snapshot_text(self, user) -> str:
-        return json.dumps(self.snapshot_for(user), cls=DjangoJSONEncoder, ensure_ascii=False)
+    def snapshot_text(self, user) -> tuple[str, int]:
+        """The snapshot as sent, and how many people's positives its open alerts name."""
+        snapshot = self.snapshot_for(user)
+        return json.dumps(snapshot, cls=DjangoJSONEncoder, ensure_ascii=False), len(snapshot["alerts"])
+
+    def log_read(self, named: int) -> None:
+        record_read(self.user, ReadKind.ALERTS, door=self.scope["path"], via=ReadVia.SOCKET, method="WS", count=named)
 
     def snapshot_key(self) -> tuple:
         raise NotImplementedError

@@ -6,7 +6,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crews.choices import CrewRole
+from crews.access_log import door_of, record_read
+from crews.choices import CrewRole, ReadKind
 from crews.people import PersonData
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from vessels.scope import visible_port_calls, visible_wharves
@@ -256,7 +257,11 @@ class PortCallDetail(APIView):
     )
     def get(self, request, pk: int):
         call = get_object_or_404(visible_port_calls(request.user), pk=pk)
-        return Response(port_call_json(call, clearance_of(call)))
+        clearance = clearance_of(call)
+        record_read(
+            request.user, ReadKind.SCREENING_SHEET, **door_of(request), port_call=call, count=len(clearance.people)
+        )
+        return Response(port_call_json(call, clearance))
 
 
 class HandoverCreate(APIView):

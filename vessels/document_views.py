@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from crews.access_log import door_of, record_read
+from crews.choices import ReadKind
 from portguard import tabular
 from portguard.pages import page
 from vessels.scope import visible_wharves
@@ -40,6 +42,10 @@ def certificate_pdf(request, pk: int):
         reverse("verify-certificate", args=[certificate.certificate_token(handover)])
     )
     body = certificate.certificate_pdf(handover, evidence, verify_url, printed_at=timezone.now())
+    # It names each person on board with the result that cleared them.
+    record_read(
+        request.user, ReadKind.CERTIFICATE, **door_of(request), port_call=handover.port_call, count=len(evidence)
+    )
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{certificate.certificate_number(handover)}.pdf"'
     return response

@@ -13,7 +13,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crews.choices import TestKind, TestResult
+from crews.access_log import door_of, record_read
+from crews.choices import ReadKind, TestKind, TestResult
 from crews.models import ScreeningTest
 from portguard import keyset
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
@@ -244,6 +245,7 @@ class AlertList(APIView):
         page, next_cursor = keyset.page_of(
             alerts, ("-created_at", "-id"), (keyset.datetime, int), paging.get("cursor"), paging["limit"]
         )
+        record_read(request.user, ReadKind.ALERTS, **door_of(request), count=len(page))
         return Response(
             paged(
                 [
@@ -482,6 +484,15 @@ class CaseContacts(APIView):
         if not found:
             raise Http404
         (case,) = found
+        record_read(
+            request.user,
+            ReadKind.CONTACT_LIST,
+            **door_of(request),
+            person=case.person,
+            port_call=case.port_call,
+            station=case.station,
+            count=len(case.contacts),
+        )
         return Response(
             {
                 "case": {

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from crews.access_log import door_of, record_read
+from crews.choices import ReadKind
 from portguard import tabular
 from portguard.domain import DomainError, NotAllowed
 from portguard.pages import page
@@ -34,16 +36,17 @@ def alerts(request, code: str | None = None):
     if code is not None:
         wharf = get_object_or_404(visible_wharves(request.user), code=code)
         listed = listed.filter(port_call__wharf=wharf)
+    open_alerts = list(listed.filter(acknowledged_at__isnull=True, closed_at__isnull=True))
+    # A closed alert (its result corrected away) needs no acknowledging.
+    acknowledged = list(listed.exclude(acknowledged_at__isnull=True, closed_at__isnull=True)[:ACKNOWLEDGED_SHOWN])
+    record_read(request.user, ReadKind.ALERTS, **door_of(request), count=len(open_alerts) + len(acknowledged))
     return page(
         request,
         "vessels/alerts.html",
         {
             "wharf": wharf,
-            "open_alerts": list(listed.filter(acknowledged_at__isnull=True, closed_at__isnull=True)),
-            # A closed alert (its result corrected away) needs no acknowledging.
-            "acknowledged": list(
-                listed.exclude(acknowledged_at__isnull=True, closed_at__isnull=True)[:ACKNOWLEDGED_SHOWN]
-            ),
+            "open_alerts": open_alerts,
+            "acknowledged": acknowledged,
             "can_acknowledge": request.user.has_perm("vessels.acknowledge_alert"),
         },
     )
@@ -68,11 +71,15 @@ def acknowledge_alert(request, pk: int):
 def cases(request):
     if not request.user.has_perm("vessels.view_contact"):
         raise PermissionDenied
+    found = confirmed_cases(request.user)
+    # Each case names its person and their contacts.
+    named = sum(1 + len(case.contacts) for case in found)
+    record_read(request.user, ReadKind.CASES, **door_of(request), count=named)
     return page(
         request,
         "vessels/cases.html",
         {
-            "cases": confirmed_cases(request.user),
+            "cases": found,
             "can_recompute": request.user.has_perm("vessels.add_contact"),
         },
     )
@@ -112,6 +119,15 @@ def contacts_file(request, person_id: int, fmt: str, pk: int | None = None, stat
         raise Http404
     (case,) = found
     rows = contact_rows(case)
+    record_read(
+        request.user,
+        ReadKind.CONTACT_LIST,
+        **door_of(request),
+        person=case.person,
+        port_call=case.port_call,
+        station=case.station,
+        count=len(rows),
+    )
     name = f"contacts-{case.where}-{case.person.id_number}"
     if fmt == "csv":
         body, content_type = tabular.to_csv(rows, CONTACT_COLUMNS), "text/csv; charset=utf-8"

@@ -17,7 +17,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crews import corrections
-from crews.choices import Screening, TestResult
+from crews.access_log import door_of, record_read
+from crews.choices import ReadKind, Screening, TestResult
 from crews.manifest import add_crew_member, remove_crew_member
 from crews.results import record_tests
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
@@ -133,6 +134,9 @@ def approvals(request):
     undecided = [r for r in rows if r.clearance.status != PortCallStatus.HANDOVER_APPROVED]
     waiting = [r for r in undecided if r.clearance.awaits_approval]
     blocked = [r for r in undecided if not r.clearance.awaits_approval]
+    # The blocked calls name who blocks them and by which result.
+    named = sum(len(r.clearance.blocking) for r in blocked)
+    record_read(request.user, ReadKind.APPROVALS, **door_of(request), count=named)
     return page(
         request,
         "vessels/approvals.html",
@@ -222,6 +226,7 @@ def render_call(
         for p in clearance.people
     ]
     can_depart = is_open and user.has_perm("vessels.change_portcall")
+    record_read(user, ReadKind.SCREENING_SHEET, **door_of(request), port_call=call, count=len(people))
     return page(
         request,
         "vessels/port_call.html",

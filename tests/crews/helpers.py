@@ -11,8 +11,8 @@ from crews.stations import RosterLine
 START = date(2021, 8, 9)  # a Monday
 NAMES = ["Nguyễn Thị Hằng", "Trần Đức Mạnh", "Phạm Văn Quý", "Lê Thị Thuỷ", "Đỗ Quốc Việt"]
 # The station page: one of its queries lists the week's recorded results and their corrections,
-# one the current staff (their results sheet, ending an assignment).
-STATION_PAGE_QUERIES = 24
+# one the current staff (their results sheet, ending an assignment); one INSERT logs the read (rule R8).
+STATION_PAGE_QUERIES = 25
 
 
 def staff_id(i: int) -> str:

@@ -10,8 +10,9 @@ from vessels.declarations import DeclarationData, DeclaredPersonData, PortOfCall
 from vessels.services import VesselData, record_departure, register_port_call
 
 # The port call page evaluates clearance with the flags beside each status: epidemic areas
-# (R4) and violations (R5), and one query for its recorded results, corrections and authors.
-PORT_CALL_QUERIES = 14
+# (R4) and violations (R5), and one query for its recorded results, corrections and authors;
+# one INSERT logs the read (rule R8).
+PORT_CALL_QUERIES = 15
 
 
 def arrival_payload(**overrides) -> dict:
