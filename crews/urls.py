@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import correction_views, history_views, upload_views, views
+from . import access_log_views, correction_views, history_views, upload_views, views
 
 urlpatterns = [
     path("stations/", views.station_list, name="stations"),
@@ -11,6 +11,10 @@ urlpatterns = [
     path("stations/<str:code>/shifts/<str:shift>/", views.change_shift, name="station-shift"),
     path("stations/<str:code>/tests/", views.record_results, name="station-tests"),
     path("people/<int:pk>/", history_views.person, name="person"),
+    # Rule R8: who read personal health data, for health officers.
+    path("access-log/", access_log_views.access_log, name="access-log"),
+    path("access-log.csv", access_log_views.access_log_file, {"fmt": "csv"}, name="access-log-csv"),
+    path("access-log.xlsx", access_log_views.access_log_file, {"fmt": "xlsx"}, name="access-log-xlsx"),
     path("tests/<int:pk>/corrections/", correction_views.correct, name="test-correct"),
     path("port-calls/<int:pk>/crew/upload/", upload_views.upload_crew_list, name="port-call-crew-upload"),
     path("crew-template.csv", upload_views.crew_template, {"fmt": "csv"}, name="crew-template-csv"),

@@ -2,6 +2,8 @@
 ``crews.access_log.record_read`` from every door that shows a person's results or a
 contact list, and by no other."""
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +15,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from crews.access_log import record_read
 from crews.choices import ReadKind, ReadVia, TestKind, TestResult
@@ -226,6 +229,7 @@ QUIET = [
     ("epidemic-areas", "health", {}),
     ("search", "health", {}),
     ("profile", "health", {}),
+    ("access-log", "health", {}),
     ("api:wharves", "inspector", {}),
     ("api:port-calls", "health", {}),
     ("api:stations", "health", {}),
@@ -251,6 +255,110 @@ def test_a_refused_read_writes_nothing(world, client, outsider):
     assert client.get(reverse("person", args=[world.sailor.pk])).status_code == 404
     assert client.get(reverse("cases")).status_code == 403
     assert not HealthDataRead.objects.exists()
+
+
+# --- The health officers' page and its export --------------------------------------------
+
+
+def log_some(world, n: int) -> None:
+    """``n`` reads by each of three users, of people and of the port call."""
+    inspector, health = world.users["inspector"], world.users["health"]
+    for i in range(n):
+        with time_machine.travel(NOW + timedelta(days=i), tick=False):
+            record_read(health, ReadKind.PERSON, door="person", via=ReadVia.PAGE, person=world.sailor)
+            record_read(
+                health,
+                ReadKind.CONTACT_LIST,
+                door="api:case-contacts",
+                via=ReadVia.API,
+                person=world.captain,
+                port_call=world.case,
+                count=3,
+            )
+            record_read(
+                inspector,
+                ReadKind.SCREENING_SHEET,
+                door="port-call",
+                via=ReadVia.PAGE,
+                port_call=world.cleared,
+                count=2,
+            )
+            record_read(
+                world.users["supervisor"],
+                ReadKind.STATION_SHEET,
+                door="station",
+                via=ReadVia.PAGE,
+                station=world.station,
+                count=2,
+            )
+
+
+@pytest.mark.parametrize("n", [1, 30])
+def test_the_log_page_costs_the_same_queries_whatever_its_length(world, client, n, django_assert_max_num_queries):
+    log_some(world, n)
+    client.force_login(world.users["health"])
+    # The session and its user, permissions (two), the role's name, the count and the page.
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("access-log"))
+    assert response.status_code == 200
+    assert response.content.decode().count('data-read="') == min(4 * n, 50)
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("access-log-csv"))
+    assert response.status_code == 200
+
+
+def test_the_log_shows_who_read_what_when_in_vietnam_time(world, client):
+    log_some(world, 1)
+    client.force_login(world.users["health"])
+    page = client.get(reverse("access-log")).content.decode()
+    assert "11:00:00 12/08/2021" in page  # NOW, 04:00 UTC
+    assert world.sailor.full_name in page and world.sailor.id_number in page
+    assert world.cleared.vessel.registration in page and world.station.code in page
+    assert "GET api:case-contacts" in page
+
+
+def test_the_filters_keep_a_reader_a_person_and_days_and_the_export_holds_exactly_those(world, client):
+    log_some(world, 3)
+    client.force_login(world.users["health"])
+    query = {"user": "hoa", "person": world.captain.id_number, "read_from": "2021-08-13", "read_until": "2021-08-14"}
+    page = client.get(reverse("access-log"), query)
+    assert page.content.decode().count('data-read="') == 2
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("access-log-csv"), query).content.decode("utf-8-sig"))))
+    assert [(r["user"], r["kind"], r["person_id_number"], r["vessel"], r["read_at"]) for r in rows] == [
+        (
+            "hoa",
+            "contact_list",
+            world.captain.id_number,
+            world.case.vessel.registration,
+            "2021-08-14T11:00:00+07:00",
+        ),
+        (
+            "hoa",
+            "contact_list",
+            world.captain.id_number,
+            world.case.vessel.registration,
+            "2021-08-13T11:00:00+07:00",
+        ),
+    ]
+    book = load_workbook(io.BytesIO(client.get(reverse("access-log-xlsx"), query).content))
+    assert [row[1] for row in book.active.iter_rows(min_row=2, values_only=True)] == ["hoa", "hoa"]
+    by_station = client.get(reverse("access-log"), {"user": "son"}).content.decode()
+    assert by_station.count('data-read="') == 3
+
+
+def test_bad_filters_are_named_and_export_nothing(world, client):
+    client.force_login(world.users["health"])
+    response = client.get(reverse("access-log-csv"), {"read_from": "2021-08-14", "read_until": "2021-08-13"})
+    assert response.status_code == 400
+    assert "read_until" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("reader", ["inspector", "supervisor", "authority"])
+def test_only_health_officers_open_the_log(world, client, reader):
+    log_some(world, 1)
+    client.force_login(world.users[reader])
+    for name in ("access-log", "access-log-csv", "access-log-xlsx"):
+        assert client.get(reverse(name)).status_code == 403, name
 
 
 # --- The live dashboards' sockets ---------------------------------------------------------

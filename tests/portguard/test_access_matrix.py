@@ -279,11 +279,17 @@ DOORS: dict[str, Door] = {
     "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
     "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
     "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
+    "access-log": Door(get=frozenset({HEALTH})),
+    "access-log-csv": Door(get=frozenset({HEALTH})),
+    "access-log-xlsx": Door(get=frozenset({HEALTH})),
     "staff-case-contacts-csv": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     "staff-case-contacts-xlsx": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     "epidemic-area-end": Door(
         args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH}), data=lambda w: {"active_to": "2021-08-20"}
     ),
+    # A person's data on request (retention, Decree 13/2023): health officers only.
+    "person-export-json": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
+    "person-export-csv": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "epidemic-area-delete": Door(args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH})),
     # KCS stations.
     "station": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
