@@ -6,7 +6,7 @@ from crews.people import parse_id_number
 from portguard.domain import DomainError
 from vessels.admin import ReadOnlyAdminMixin
 
-from .models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
+from .models import CrewMember, HealthDataRead, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .stations import ensure_default_shifts
 
 
@@ -105,3 +105,15 @@ class RosterEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("station"), ordering="staff__station__code")
     def station(self, entry):
         return entry.staff.station.code
+
+
+@admin.register(HealthDataRead)
+class HealthDataReadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The access log (rule R8): append-only, so read-only here even to a superuser; health
+    officers read it on their own page (``/access-log/``)."""
+
+    list_display = ["read_at", "user", "kind", "via", "door", "person", "port_call", "station", "count"]
+    list_filter = ["kind", "via"]
+    list_select_related = ["user", "person", "port_call__vessel", "port_call__wharf", "station"]
+    search_fields = ["user__username", "person__full_name", "person__id_number", "door"]
+    date_hierarchy = "read_at"

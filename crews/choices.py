@@ -44,3 +44,27 @@ class Screening(models.TextChoices):
 
 
 RT_PCR_KINDS = frozenset({TestKind.RT_PCR, TestKind.RT_PCR_POOLED})
+
+
+class ReadKind(models.TextChoices):
+    """What a logged read of personal health data showed (rule R8)."""
+
+    PERSON = "person", _("a person's history")
+    SCREENING_SHEET = "screening_sheet", _("a port call's screening sheet")
+    STATION_SHEET = "station_sheet", _("a KCS station's results sheet")
+    CERTIFICATE = "certificate", _("a handover certificate")
+    RESULTS_FEED = "results_feed", _("the results feed")
+    APPROVALS = "approvals", _("the handovers awaiting approval")
+    ALERTS = "alerts", _("alerts")
+    CASES = "cases", _("confirmed cases and their contacts")
+    CONTACT_LIST = "contact_list", _("a contact list")
+    PERSON_EXPORT = "person_export", _("a person's data export")
+
+
+class ReadVia(models.TextChoices):
+    """Through which kind of door a read of personal health data went."""
+
+    PAGE = "page", _("page")
+    API = "api", _("API")
+    EXPORT = "export", _("file export")
+    SOCKET = "socket", _("live dashboard")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portguard.collation import FoldingQuerySet, FoldsNames
 
-from .choices import CrewRole, IdKind, TestKind, TestResult
+from .choices import CrewRole, IdKind, ReadKind, ReadVia, TestKind, TestResult
 
 ID_PATTERNS = {
     IdKind.CCCD: re.compile(r"^\d{12}$"),
@@ -374,3 +374,76 @@ class RosterEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.shift.code}: {self.staff_id}"
+
+
+NEVER_CHANGED = "The access log is append-only: an entry is never changed or deleted."
+
+
+class HealthDataReadQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError(NEVER_CHANGED)
+
+    def delete(self):
+        raise ValueError(NEVER_CHANGED)
+
+
+class HealthDataRead(models.Model):
+    """One read of personal health data (rule R8): who read which person's results, port
+    call's sheet or contact list, when, and through which page, endpoint, export or live
+    dashboard. Append-only: written by ``crews.access_log.record_read``, never changed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("read by"), related_name="+", on_delete=models.PROTECT
+    )
+    read_at = models.DateTimeField(_("read at"), auto_now_add=True)
+    kind = models.CharField(_("what was read"), max_length=20, choices=ReadKind.choices)
+    via = models.CharField(_("through"), max_length=10, choices=ReadVia.choices)
+    door = models.CharField(
+        _("page or endpoint"), max_length=120, help_text=_("The URL name (or socket route) that answered.")
+    )
+    method = models.CharField(_("method"), max_length=10)
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), related_name="+", on_delete=models.PROTECT, null=True, blank=True
+    )
+    port_call = models.ForeignKey(
+        "vessels.PortCall",
+        verbose_name=_("port call"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    station = models.ForeignKey(
+        "crews.KcsStation",
+        verbose_name=_("KCS station"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    count = models.PositiveIntegerField(
+        _("people shown"), null=True, blank=True, help_text=_("For a list: how many people it named.")
+    )
+
+    objects = HealthDataReadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-read_at", "-id"]
+        verbose_name = _("health data read")
+        verbose_name_plural = _("health data reads")
+        indexes = [
+            models.Index(fields=["read_at", "id"], name="read_time"),
+            models.Index(fields=["user", "read_at"], name="read_user_time"),
+            models.Index(fields=["person", "read_at"], name="read_person_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.read_at:%Y-%m-%d %H:%M} {self.user_id} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(NEVER_CHANGED)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(NEVER_CHANGED)

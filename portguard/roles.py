@@ -81,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vessels.delete_epidemicarea",
         "vessels.view_violation",
         "crews.add_screeningtest",
+        "crews.view_healthdataread",
         "crews.view_kcsstation",
         "crews.view_shift",
         "crews.view_staffmember",
@@ -116,6 +117,7 @@ _ADMIN_EDITS = {
 
 HEALTH_DATA = {
     "crews.screeningtest",
+    "crews.healthdataread",
     "vessels.handoverrefusal",
     "vessels.alert",
     "vessels.contact",

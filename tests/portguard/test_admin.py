@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from crews.choices import TestKind, TestResult
+from crews.access_log import record_read
+from crews.choices import ReadKind, ReadVia, TestKind, TestResult
 from crews.models import CrewMember, KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import RosterLine, create_station, load_roster
 from portguard import roles
@@ -165,6 +166,7 @@ def test_the_administrator_reads_no_personal_health_data_in_the_admin(
     case = make_call(crew=2)
     record(case, people_of(case)[0], result=TestResult.POSITIVE, kind=TestKind.RT_PCR)
     release_quarantine(health, case.pk, "Đủ 14 ngày cách ly", now=ARRIVAL + timedelta(days=14))
+    record_read(health, ReadKind.CASES, door="cases", via=ReadVia.PAGE, count=1)
     assert model.objects.exists()
     assert admin_client.get(admin_url(model, "changelist")).status_code == 403
     assert admin_client.get(admin_url(model, "change", model.objects.first().pk)).status_code == 403
