@@ -274,7 +274,7 @@ DOORS: dict[str, Door] = {
         data=lab_file,
         named_in_body=True,
     ),
-    # Health officers: cases and their contacts, epidemic areas.
+    # Health officers: cases and their contacts, epidemic areas, who read health data.
     "cases": Door(get=frozenset({HEALTH})),
     "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
     "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
@@ -287,9 +287,6 @@ DOORS: dict[str, Door] = {
     "epidemic-area-end": Door(
         args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH}), data=lambda w: {"active_to": "2021-08-20"}
     ),
-    # A person's data on request (retention, Decree 13/2023): health officers only.
-    "person-export-json": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
-    "person-export-csv": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "epidemic-area-delete": Door(args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH})),
     # KCS stations.
     "station": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
