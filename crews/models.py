@@ -49,6 +49,16 @@ class Person(FoldsNames, models.Model):
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     nationality = models.CharField(_("nationality"), max_length=60, blank=True, default="Việt Nam")
+    anonymised_at = models.DateTimeField(
+        _("anonymised at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When the retention period ran out and the name, document number, date of birth and phone were "
+            "removed (crews.retention). The records about the person stay, with no name."
+        ),
+    )
 
     objects = FoldingQuerySet.as_manager()
 
@@ -56,6 +66,7 @@ class Person(FoldsNames, models.Model):
         ordering = ["full_name", "id_number"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        permissions = [("export_person", _("Can export everything held about a person"))]
         constraints = [
             models.UniqueConstraint(fields=["id_kind", "id_number"], name="person_unique_document"),
         ]

@@ -213,6 +213,12 @@ if not 0 < PORTGUARD_CLOCK_TICK_SECONDS < PORTGUARD_CLOCK_LEASE_SECONDS:
 # With the in-memory layer (no REDIS_URL) an event reaches only the sockets of the process
 # that sent it, so the clock runs inside daphne; with Redis it is `manage.py clock`.
 PORTGUARD_CLOCK_IN_PROCESS = env_bool("PORTGUARD_CLOCK_IN_PROCESS", default=not REDIS_URL)
+# Retention (crews/retention.py): a person whose last port call departed, or whose last
+# KCS assignment ended, this many days ago (and nothing else of theirs is that recent)
+# is anonymised by the clock once a day, or by manage.py anonymise_personal_data.
+PORTGUARD_RETENTION_DAYS = env_int("PORTGUARD_RETENTION_DAYS", 180)
+if PORTGUARD_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("PORTGUARD_RETENTION_DAYS must be at least 1.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,7 +4,9 @@ A negative result runs past its validity (rule R1), a KCS staff member's planned
 becomes overdue (rule R3): no write happens, yet what a dashboard shows is no longer
 true. The clock computes these states from the data at each tick and sends the
 dashboards the ones that changed since the last tick, within a minute (SPEC "Time is an
-event"). It also sends the outbox of e-mail alerts (``vessels.mail_outbox``).
+event"). It also sends the outbox of e-mail alerts (``vessels.mail_outbox``), and once a
+day anonymises the people past the retention period (``crews.retention``, under a lease
+of its own that a cron line on another host shares).
 
 Exactly one clock ticks across all processes: each tick first takes or renews a lease
 (``portguard.lease``); a clock that does not hold it does nothing. When the holder's
@@ -31,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crews.models import KcsStation
+from crews.retention import run_daily
 from portguard.lease import hold, release
 from realtime.broadcast import send_event_on_commit
 from realtime.snapshot import overdue_staff
@@ -103,6 +106,7 @@ class Clock:
             self._overdue_staff(now)
             self.previous = now
             send_due_mails(now)
+            self._retention(now)
             return True
 
     def stop(self) -> None:
@@ -110,6 +114,17 @@ class Clock:
         with self._lock:
             self.stopped = True
             release(LEASE, self.holder)
+
+    def _retention(self, now: datetime) -> None:
+        """Anonymise the people past the retention period, when a day has passed since
+        the last run (by any clock or cron line): a failure is logged, not the tick's."""
+        try:
+            counts = run_daily(now)
+        except Exception:
+            logger.exception("Clock: the retention run failed; it is tried again in an hour")
+            return
+        if counts is not None:
+            logger.info("Clock: retention run: %s", counts)
 
     def _port_calls(self, previous: datetime, now: datetime) -> None:
         """Announce the open port calls whose state at ``now`` differs from their state at

@@ -66,3 +66,15 @@ def test_a_clock_that_takes_over_tells_every_wharf_again(
     with django_capture_on_commit_callbacks(execute=True):
         assert second.tick(now=due_by + 2 * MINUTE)
     assert [e["wharf"] for e in overdue_events(broadcasts)] == ["CP-03", "HL-01"] * 2
+
+
+def test_two_clocks_ticking_at_once_tell_each_wharf_once(first_due, broadcasts, django_capture_on_commit_callbacks):
+    """Two processes' clocks at the same moment (issue 18: work that must run once): the
+    overdue check runs under the clock's lease, so one of them tells the wharf."""
+    _station, due_by, missed = first_due
+    first, second = Clock(), Clock()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticked = [first.tick(now=due_by + MINUTE), second.tick(now=due_by + MINUTE)]
+    assert ticked == [True, False]
+    (told,) = overdue_events(broadcasts)
+    assert len(told["overdue_staff"]) == len(missed)
