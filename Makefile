@@ -27,14 +27,15 @@ install: .venv/.synced
 
 DAPHNE := $(RUN) daphne -b 127.0.0.1 -p 8000 --websocket_timeout 43200 --websocket_connect_timeout 30 portguard.asgi:application
 
-# The clock (states that change with time, vessels/clock.py): with REDIS_URL it is its own
-# process beside daphne, stopped when daphne exits; without, daphne runs it itself (the
-# in-memory channel layer reaches only the sockets of its own process).
+# The clock (states that change with time, vessels/clock.py): with Redis (REDIS_URL or
+# REDIS_SENTINELS) it is its own process beside daphne, stopped when daphne exits; without,
+# daphne runs it itself (the in-memory channel layer reaches only the sockets of its own
+# process).
 run: install
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py seed_demo
 	$(RUN) python manage.py collectstatic --noinput --verbosity 0
-	if [ -n "$$REDIS_URL" ]; then \
+	if [ -n "$$REDIS_URL$$REDIS_SENTINELS" ]; then \
 		$(RUN) python manage.py clock & clock=$$!; \
 		trap 'kill $$clock 2>/dev/null; wait $$clock' EXIT INT TERM; \
 		$(DAPHNE); \
