@@ -41,6 +41,8 @@ SPEC_ENDPOINTS = [
     ("get", "/api/v1/cases/{id}/contacts/"),
     ("get", "/api/v1/people/"),
     ("post", "/api/v1/port-calls/{id}/departure/"),
+    # Issue 18: a person's data on request.
+    ("get", "/api/v1/people/{id}/export/"),
 ]
 # The JSON endpoints, whose answers carry examples (the schedule files are binary).
 WITH_EXAMPLES = [
@@ -62,6 +64,7 @@ WITH_EXAMPLES = [
     ("get", "/api/v1/violations/"),
     ("get", "/api/v1/cases/{id}/contacts/"),
     ("get", "/api/v1/people/"),
+    ("get", "/api/v1/people/{id}/export/"),
 ]
 
 FUZZ_EXAMPLES = 6  # per operation: about a hundred requests in all

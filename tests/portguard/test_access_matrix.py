@@ -284,6 +284,9 @@ DOORS: dict[str, Door] = {
     "access-log-xlsx": Door(get=frozenset({HEALTH})),
     "staff-case-contacts-csv": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     "staff-case-contacts-xlsx": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
+    # A person's data on request (retention, Decree 13/2023): health officers only.
+    "person-export-json": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
+    "person-export-csv": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "epidemic-area-end": Door(
         args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH}), data=lambda w: {"active_to": "2021-08-20"}
     ),
@@ -344,6 +347,7 @@ DOORS: dict[str, Door] = {
     "api:people": Door(
         get=RESULT_READERS, query=lambda w: {"q": w.sailor.id_number}, hides=lambda w: w.sailor.full_name
     ),
+    "api:person-export": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "api:test-corrections": Door(
         args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
         post=frozenset({INSPECTOR, HEALTH}),
