@@ -15,7 +15,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint check test-embedded test-production system-packages bench
+.PHONY: install run test lint check test-embedded test-production test-failover system-packages bench
 
 .venv/.synced: Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet pipenv \
@@ -47,11 +47,14 @@ run: install
 # download), redis-server (private instances for the multi-process and fault tests) and
 # nginx (the tests run deploy/nginx/portguard.conf in front of a real daphne, on their own
 # ports; where systemd runs, the package also starts its default site on port 80).
+# make test-failover also runs sentinels (redis-server --sentinel) and PostgreSQL's server
+# programs (initdb, pg_ctl, pg_basebackup: a private primary and standby).
 system-packages:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		echo "Installing Debian packages:$$missing"; \
@@ -92,6 +95,20 @@ test: lint check install system-packages
 	@echo "== Embedded default (SQLite + in-memory channel layer)"; cat test-artifacts/embedded.log
 	@echo "== Production shape (PostgreSQL + Redis)"; cat test-artifacts/production.log
 	@test "$$(cat test-artifacts/embedded.rc)" = 0 && test "$$(cat test-artifacts/production.rc)" = 0
+
+# The failover tests (tests/failover, marked `failover`, left out of `make test`; CI runs
+# them after it): a Redis master killed under Sentinel, a PostgreSQL hot standby promoted
+# under writes. Each starts its own servers on free ports; on the production shape.
+test-failover: install system-packages
+	@if $(RUN) python -m portguard.services_check "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"; then \
+		echo "== Failover tests on PostgreSQL + Redis"; \
+		DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" SECRET_KEY=test-only \
+			$(RUN) pytest -m failover $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL + Redis are required under CI and did not answer"; exit 1; \
+	else \
+		echo "== PostgreSQL + Redis not reachable: failover tests skipped (they are required under CI)"; \
+	fi
 
 # Benchmarks (not part of `make test`): each figure beside a floor measured in the same
 # run, on the production shape (the machine's PostgreSQL + a private Redis).
