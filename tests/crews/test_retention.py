@@ -214,3 +214,22 @@ def test_the_clock_anonymises_once_a_day(world, settings):
     with at(next_day):
         assert clock.tick(next_day)
     assert set(Person.objects.filter(anonymised_at__isnull=False)) == {*world.due, *recent}, "run a day later"
+
+
+def test_someone_declared_on_a_vessel_still_expected_is_not_due(world):
+    """A captain declares the crew of a vessel arriving tomorrow: one of them left in
+    August 2021, but is coming back; their record is kept for the arrival."""
+    gone = world.due[0]
+    with at(NOW):
+        declare(
+            DeclarationData(
+                registration="QN-7002",
+                expected_at=NOW + DAY,
+                declarant_name="Phạm Văn Long",
+                declarant_phone="0912 345 678",
+                ports=[PortOfCallData("Cảng Cái Lân", (NOW - DAY).date())],
+                people=[DeclaredPersonData(gone.full_name, gone.id_number, "captain")],
+            ),
+            wharf=world.old.wharf,
+        )
+        assert set(due_people(NOW)) == set(world.due) - {gone}
