@@ -3,8 +3,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crews.people import parse_id_number
+from portguard import roles
 from portguard.domain import DomainError
-from vessels.admin import ReadOnlyAdminMixin
+from vessels.admin import ReadOnlyAdminMixin, role_members
 
 from .models import CrewMember, HealthDataRead, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .stations import ensure_default_shifts
@@ -67,6 +68,11 @@ class KcsStationAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "wharf__code", "wharf__name"]
     filter_horizontal = ["supervisors"]
     inlines = [ShiftInline]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "supervisors":
+            kwargs["queryset"] = role_members(roles.SUPERVISOR)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

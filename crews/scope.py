@@ -1,27 +1,31 @@
 """Which KCS stations a user may see and act for: a supervisor the stations they
-supervise; the port authority, health officers and administrators all of them. And
+supervise; the port authority and health officers all of them; the administrator none
+(they keep the stations in the admin, rule R8). And
 which people and results follow from that and from the wharves (``vessels.scope``)."""
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from portguard.domain import NotAllowed
+from portguard.roles import SUPERVISOR
 from vessels.scope import sees_all_wharves, visible_wharves
 
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember
 
 
 def visible_stations(user) -> QuerySet[KcsStation]:
+    """Scope follows the role, as for wharves (``vessels.scope.visible_wharves``): a
+    station's *supervisors* list counts only for users in the supervisors' group."""
     if not user.is_authenticated:
         return KcsStation.objects.none()
     stations = KcsStation.objects.select_related("wharf")
     if sees_all_wharves(user):
         return stations
-    return stations.filter(supervisors=user)
+    return stations.filter(supervisors=user, supervisors__groups__name=SUPERVISOR)
 
 
 def station_in_scope(user, station: KcsStation) -> bool:
-    return sees_all_wharves(user) or station.supervisors.filter(pk=user.pk).exists()
+    return sees_all_wharves(user) or station.supervisors.filter(pk=user.pk, groups__name=SUPERVISOR).exists()
 
 
 def require_station_in_scope(user, station: KcsStation) -> None:

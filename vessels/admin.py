@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from crews.models import CrewMember, ScreeningTest
+from portguard import roles
 from vessels.areas import AreaData, add_epidemic_area, change_epidemic_area, delete_epidemic_area
 from vessels.models import HandoverRefusal
 from vessels.status import clearance_for
@@ -26,6 +28,12 @@ admin.site.site_title = "PortGuard"
 admin.site.index_title = _("Administration")
 
 
+def role_members(role: str):
+    """The users of one role, for a list of who acts at a wharf or a station: scope follows
+    the role (``vessels.scope``), so the list offers nobody else, the administrator included."""
+    return get_user_model().objects.filter(groups__name=role).order_by("username")
+
+
 class ReadOnlyAdminMixin:
     """Records the rules write: shown in the admin, written only through the services."""
 
@@ -46,6 +54,11 @@ class WharfAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "operator"]
     ordering = ["route_order", "code"]
     filter_horizontal = ["inspectors"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "inspectors":
+            kwargs["queryset"] = role_members(roles.INSPECTOR)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Vessel)

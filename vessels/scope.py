@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
+from portguard.roles import INSPECTOR
 
 from .models import Alert, PortCall, Wharf
 
@@ -18,11 +19,15 @@ def sees_all_wharves(user) -> bool:
 
 
 def visible_wharves(user) -> QuerySet[Wharf]:
+    """Every wharf for the province's roles; for an inspector, the wharves whose
+    *inspectors* list them. Scope follows the role: being on that list gives nothing to
+    a user outside the inspectors' group (an administrator who put themselves there, an
+    inspector moved to another role), rule R8."""
     if not user.is_authenticated:
         return Wharf.objects.none()
     if sees_all_wharves(user):
         return Wharf.objects.all()
-    return Wharf.objects.filter(inspectors=user)
+    return Wharf.objects.filter(inspectors=user, inspectors__groups__name=INSPECTOR)
 
 
 def visible_port_calls(user) -> QuerySet[PortCall]:
@@ -44,7 +49,7 @@ def visible_alerts(user) -> QuerySet[Alert]:
 
 
 def require_wharf_in_scope(user, wharf: Wharf) -> None:
-    if not sees_all_wharves(user) and not wharf.inspectors.filter(pk=user.pk).exists():
+    if not sees_all_wharves(user) and not wharf.inspectors.filter(pk=user.pk, groups__name=INSPECTOR).exists():
         raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": wharf.code}, field="wharf")
 
 

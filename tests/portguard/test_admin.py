@@ -264,6 +264,34 @@ def test_administrator_edits_a_wharf_and_its_inspectors(admin_client, cam_pha, i
     assert set(cam_pha.inspectors.all()) == {inspector, outsider}
 
 
+def test_only_a_roles_members_are_offered_as_a_wharfs_inspectors_or_a_stations_supervisors(
+    admin_client, administrator, cam_pha, inspector, supervisor, health
+):
+    """Scope follows the role (rule R8): the administrator cannot list themselves (or a
+    health officer, or a supervisor) among a wharf's inspectors to read its port calls."""
+    form = {
+        "code": "CP-03",
+        "name": "Bến Mông Dương",
+        "locality": "cam_pha",
+        "kind": "wharf",
+        "operator": "",
+        "route_order": 3,
+        "inspectors": [inspector.pk, administrator.pk],
+    }
+    response = admin_client.post(admin_url(Wharf, "change", cam_pha.pk), form)
+    assert response.status_code == 200
+    assert "inspectors" in response.context["adminform"].form.errors
+    assert list(cam_pha.inspectors.all()) == [inspector]
+    offered = response.context["adminform"].form.fields["inspectors"].queryset
+    assert list(offered) == [inspector]
+    response = admin_client.post(
+        admin_url(KcsStation, "add"), station_form(wharf=cam_pha.pk, supervisors=[supervisor.pk, administrator.pk])
+    )
+    assert response.status_code == 200
+    assert "supervisors" in response.context["adminform"].form.errors
+    assert not KcsStation.objects.exists()
+
+
 def test_administrator_adds_a_vessel_with_its_registration_normalised(admin_client):
     response = admin_client.post(
         admin_url(Vessel, "add"),
