@@ -1,6 +1,12 @@
-"""The one way events leave the domain layer: after commit, serialised once, to groups.
+"""The one way events leave the domain layer: after commit, one frame per commit and group.
 
-If the channel layer fails (Redis down), the write that caused the event stands; the
+Every event a transaction sends (a negative result is ``test.recorded`` and
+``port_call.updated``; a positive adds its alerts) travels to each group in one frame: a
+JSON list of the events in the order they were sent, each serialised once when it was
+sent. A socket then costs the server one write per commit, not one per event. A snapshot
+is an object; an event frame is always a list.
+
+If the channel layer fails (Redis down), the write that caused the events stands; the
 failure is logged and clients resynchronise from a snapshot when they reconnect.
 """
 
@@ -17,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 PROVINCE_GROUP = "province"
 
+# A lab's file of thousands of results commits at once: its events leave in frames of
+# at most this many, so that no dashboard has to take one enormous message.
+FRAME_EVENTS = 200
+
 
 def wharf_group(code: str) -> str:
     """Channel-layer group of one wharf's dashboards. Group names allow only ASCII
@@ -26,59 +36,82 @@ def wharf_group(code: str) -> str:
 
 def send_event_on_commit(wharf_code: str, event_type: str, payload: dict) -> None:
     """Send ``{"type": event_type, **payload}`` to the wharf's and the province's
-    dashboards once the current transaction commits (at once outside a transaction)."""
-    text = json.dumps({"type": event_type, **payload}, cls=DjangoJSONEncoder, ensure_ascii=False)
-    groups = (wharf_group(wharf_code), PROVINCE_GROUP)
-    transaction.on_commit(lambda: _send(groups, text), robust=True)
-
-
-# Above this many events from one write (a lab's file of thousands of results), they
-# leave in one trip into the event loop, not one trip each: from a plain thread every
-# trip would start an event loop of its own.
-BATCH_ABOVE = 50
+    dashboards once the current transaction commits (at once outside a transaction),
+    in the commit's frame."""
+    send_events_on_commit([(wharf_code, event_type, payload)])
 
 
 def send_events_on_commit(events: Sequence[tuple[str, str, dict]]) -> None:
     """``send_event_on_commit`` for several ``(wharf_code, event_type, payload)``, in order."""
-    if len(events) <= BATCH_ABOVE:
-        for wharf_code, event_type, payload in events:
-            send_event_on_commit(wharf_code, event_type, payload)
-        return
-    batch = [
-        (
-            (wharf_group(wharf_code), PROVINCE_GROUP),
-            json.dumps({"type": event_type, **payload}, cls=DjangoJSONEncoder, ensure_ascii=False),
-        )
+    texts = [
+        (wharf_code, json.dumps({"type": event_type, **payload}, cls=DjangoJSONEncoder, ensure_ascii=False))
         for wharf_code, event_type, payload in events
     ]
-    transaction.on_commit(lambda: _send_batch(batch), robust=True)
-
-
-def _send_batch(batch: list[tuple[tuple[str, ...], str]]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _deliver(texts)
         return
-
-    async def deliver() -> None:
-        for groups, text in batch:
-            for group in groups:
-                try:
-                    await layer.group_send(group, {"type": "dashboard.event", "text": text})
-                except Exception:
-                    # As for one event; and the rest would fail alike, one timeout each.
-                    logger.exception("Could not broadcast %d events to %s", len(batch), group)
-                    return
-
-    async_to_sync(deliver)()
+    _frame_of(connection).events.extend(texts)
 
 
-def _send(groups: tuple[str, ...], text: str) -> None:
+class _Frame:
+    """The events of one transaction (or of one savepoint within it), sent on commit."""
+
+    def __init__(self, level: frozenset):
+        self.level = level
+        self.events: list[tuple[str, str]] = []
+        self.sent = False
+
+    def send(self) -> None:
+        self.sent = True
+        events, self.events = self.events, []
+        _deliver(events)
+
+
+def _frame_of(connection) -> _Frame:
+    """The frame this transaction's events gather in, registered with ``on_commit`` by
+    the first of them. Events sent inside a savepoint (a write verb called inside
+    another's transaction) start a frame of their own, so that rolling the savepoint
+    back drops them with it, as Django drops its hooks; so does the next event after
+    it, to keep the order. A write verb's transaction sends one frame."""
+    frame = connection.__dict__.get("portguard_frame")
+    level = frozenset(connection.savepoint_ids)
+    if (
+        frame is None
+        or frame.sent
+        or frame.level != level
+        # Dropped by a rollback: no longer among the hooks.
+        or not any(getattr(hook, "__self__", None) is frame for _, hook, _ in connection.run_on_commit)
+    ):
+        frame = connection.portguard_frame = _Frame(level)
+        transaction.on_commit(frame.send, robust=True)
+    return frame
+
+
+def _deliver(events: list[tuple[str, str]]) -> None:
+    """Send ``(wharf_code, event_text)`` pairs, in order: to each wharf's group the
+    frames of its own events, to the province's every event."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not events:
         return
-    for group in groups:
-        try:
-            async_to_sync(layer.group_send)(group, {"type": "dashboard.event", "text": text})
-        except Exception:
-            # Redis down or slow: the write stands, clients re-read the snapshot on reconnect.
-            logger.exception("Could not broadcast an event to %s", group)
+    by_group: dict[str, list[str]] = {}
+    for wharf_code, text in events:
+        by_group.setdefault(wharf_group(wharf_code), []).append(text)
+        by_group.setdefault(PROVINCE_GROUP, []).append(text)
+    frames = [
+        (group, "[" + ",".join(texts[start : start + FRAME_EVENTS]) + "]")
+        for group, texts in by_group.items()
+        for start in range(0, len(texts), FRAME_EVENTS)
+    ]
+
+    async def send_all() -> None:
+        for group, frame in frames:
+            try:
+                await layer.group_send(group, {"type": "dashboard.event", "text": frame})
+            except Exception:
+                # Redis down or slow: the write stands, clients re-read the snapshot on
+                # reconnect. The other groups would fail alike, one timeout each.
+                logger.exception("Could not broadcast %d events to %s", len(events), group)
+                return
+
+    async_to_sync(send_all)()

@@ -121,5 +121,5 @@ def broadcasts(monkeypatch) -> list[dict]:
     """Every event sent to the dashboards, decoded, in order (run the on-commit callbacks
     with ``django_capture_on_commit_callbacks(execute=True)``)."""
     sent: list[dict] = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: sent.append(json.loads(text)))
+    monkeypatch.setattr("realtime.broadcast._deliver", lambda events: sent.extend(json.loads(t) for _, t in events))
     return sent

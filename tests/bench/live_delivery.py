@@ -15,6 +15,8 @@ from datetime import timedelta
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 
+from tests.realtime.frames import messages_of
+
 SOCKETS = 500
 EVENTS = 60
 
@@ -78,9 +80,10 @@ class Audience:
 
 
 def _portguard_key(text: str) -> str | None:
-    message = json.loads(text)
-    if message["type"] == "test.recorded":
-        return message["test"]["id_number"]
+    """The person of the ``test.recorded`` in a frame (one result: one commit, one frame)."""
+    for message in messages_of(text):
+        if message["type"] == "test.recorded":
+            return message["test"]["id_number"]
     return None
 
 

@@ -43,6 +43,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, WebSocketException
 
 from tests.bench.live_delivery import latency_row
+from tests.realtime.frames import messages_of
 
 
 def _envint(name: str, default: int) -> int:
@@ -611,7 +612,8 @@ class Dashboard:
                 ) as ws:
                     self.socket = ws
                     async for text in ws:
-                        self._receive(json.loads(text))
+                        for message in messages_of(text):
+                            self._receive(message)
             except (OSError, TimeoutError, InvalidHandshake, WebSocketException):
                 if self.closing:
                     return

@@ -37,11 +37,10 @@ def test_an_update_older_than_the_one_shown_is_dropped(make_call, inspector, cam
     }
 
     def server(ws):
-        for message in (snapshot, {"type": "port_call.updated", "port_call": newer}):
-            ws.send(json.dumps(message))
+        ws.send(json.dumps(snapshot))
+        ws.send(json.dumps([{"type": "port_call.updated", "port_call": newer}]))
         # The older update, published by another process, arrives last.
-        ws.send(json.dumps({"type": "port_call.updated", "port_call": older}))
-        ws.send(json.dumps(marker))
+        ws.send(json.dumps([{"type": "port_call.updated", "port_call": older}, marker]))
 
     phone.route_web_socket(re.compile(r".*/ws/wharves/CP-03/$"), server)
     log_in(phone, "alice")

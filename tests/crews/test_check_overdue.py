@@ -12,7 +12,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from crews import schedule
 from crews.stations import create_station, load_roster, needs_attention
-from realtime.broadcast import PROVINCE_GROUP, wharf_group
 from realtime.snapshot import dashboard_snapshot
 from tests.crews.helpers import START, roster_lines
 from tests.helpers import VN
@@ -28,9 +27,11 @@ def frozen_clock():
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Every event the broadcast helper sends, as (groups, decoded message)."""
+    """Every event the broadcast helper sends, as (wharf code, decoded message)."""
     events = []
-    monkeypatch.setattr("realtime.broadcast._send", lambda groups, text: events.append((groups, json.loads(text))))
+    monkeypatch.setattr(
+        "realtime.broadcast._deliver", lambda sent: events.extend((wharf, json.loads(text)) for wharf, text in sent)
+    )
     return events
 
 
@@ -53,9 +54,9 @@ def test_one_event_per_wharf_lists_its_overdue_staff(
 
     output = check_overdue(django_capture_on_commit_callbacks)
 
-    assert [(groups, event["type"], event["wharf"]) for groups, event in sent] == [
-        ((wharf_group("CP-03"), PROVINCE_GROUP), "staff.overdue", "CP-03"),
-        ((wharf_group("HL-01"), PROVINCE_GROUP), "staff.overdue", "HL-01"),
+    assert [(wharf, event["type"], event["wharf"]) for wharf, event in sent] == [
+        ("CP-03", "staff.overdue", "CP-03"),
+        ("HL-01", "staff.overdue", "HL-01"),
     ]
     cam_pha_staff = sent[0][1]["overdue_staff"]
     assert len(cam_pha_staff) == len(overdue)
@@ -74,7 +75,7 @@ def test_the_event_lists_what_a_dashboard_snapshot_lists(rostered, inspector, se
     station = rostered(staff=2, days=7)
     check_overdue(django_capture_on_commit_callbacks)
     snapshot = json.loads(json.dumps(dashboard_snapshot(inspector, station.wharf), cls=DjangoJSONEncoder))
-    ((_groups, event),) = sent
+    ((_wharf, event),) = sent
     assert event["overdue_staff"] == snapshot["overdue_staff"] != []
 
 

@@ -1,11 +1,10 @@
 """Plain helpers for the dashboard sockets, driven in process through the ASGI application."""
 
-import json
-
 from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
 from portguard.asgi import application
+from tests.realtime.frames import next_message
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
@@ -27,4 +26,5 @@ async def close_code(communicator):
 
 
 async def receive_json(communicator):
-    return json.loads(await communicator.receive_from(timeout=3))
+    """The next message: the snapshot, or the next event of the frames received."""
+    return await next_message(communicator, lambda: communicator.receive_from(timeout=3))

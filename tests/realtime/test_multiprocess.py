@@ -24,6 +24,7 @@ from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
 from tests.helpers import people_of
+from tests.realtime.frames import next_message
 from tests.realtime.servers import Daphne, PrivateRedis, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,7 +80,7 @@ def post_result(
 async def next_of_type(socket, event_type: str, timeout: float = 10):
     async def wait():
         while True:
-            message = json.loads(await socket.recv())
+            message = await next_message(socket, socket.recv)
             if message["type"] == event_type:
                 return message
 
@@ -238,7 +239,7 @@ async def results_seen(socket, id_numbers: set[str], timeout: float = 10) -> Non
 
     async def wait():
         while missing:
-            message = json.loads(await socket.recv())
+            message = await next_message(socket, socket.recv)
             if message["type"] == "test.recorded":
                 missing.discard(message["test"]["id_number"])
 
@@ -253,7 +254,7 @@ async def view_comes_to_tested(socket, snapshot: dict, expected: int, timeout: f
     async def wait():
         nonlocal tested
         while tested != expected:
-            message = json.loads(await socket.recv())
+            message = await next_message(socket, socket.recv)
             if message["type"] == "port_call.updated":
                 tested = message["port_call"]["counts"]["tested"]
 

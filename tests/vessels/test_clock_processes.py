@@ -20,6 +20,7 @@ from websockets.asyncio.client import connect
 
 from portguard.models import Lease
 from tests.helpers import people_of
+from tests.realtime.frames import next_message
 from tests.realtime.servers import Daphne, running, wait_until
 from tests.realtime.servers import test_database_env as database_env
 
@@ -113,7 +114,7 @@ def test_a_tick_longer_than_the_lease_is_refused_with_a_clear_error():
 async def next_update(socket, timeout: float = 10) -> dict:
     async def wait():
         while True:
-            message = json.loads(await socket.recv())
+            message = await next_message(socket, socket.recv)
             if message["type"] == "port_call.updated":
                 return message["port_call"]
 

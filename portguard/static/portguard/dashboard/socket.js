@@ -8,7 +8,7 @@ const MAX_RETRY_MS = 10000;
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_FORBIDDEN = 4403;
 
-// onMessage(message) gets every message; onState(state) hears "live" once a snapshot is
+// onMessage(message) gets the snapshot and every event, one at a time; onState(state) hears "live" once a snapshot is
 // applied, "reconnecting", "unauthenticated" or "forbidden" when the socket closes.
 export function openSocket(path, { onMessage, onState }) {
   let socket = null;
@@ -20,19 +20,21 @@ export function openSocket(path, { onMessage, onState }) {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     const ws = new WebSocket(scheme + window.location.host + path);
     socket = ws;
+    // The snapshot is an object; after it, each frame is the list of the events one
+    // commit sent, in order.
     ws.onmessage = (event) => {
-      let message;
+      let data;
       try {
-        message = JSON.parse(event.data);
+        data = JSON.parse(event.data);
       } catch (e) {
         return;
       }
-      if (message.type === "snapshot") {
+      if (Array.isArray(data)) {
+        data.forEach(onMessage);
+      } else if (data.type === "snapshot") {
         attempt = 0;
-        onMessage(message);
+        onMessage(data);
         onState("live");
-      } else {
-        onMessage(message);
       }
     };
     ws.onclose = (event) => {
