@@ -276,12 +276,12 @@ DOORS: dict[str, Door] = {
     ),
     # Health officers: cases and their contacts, epidemic areas, who read health data.
     "cases": Door(get=frozenset({HEALTH})),
-    "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
-    "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
-    "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
     "access-log": Door(get=frozenset({HEALTH})),
     "access-log-csv": Door(get=frozenset({HEALTH})),
     "access-log-xlsx": Door(get=frozenset({HEALTH})),
+    "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
+    "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
+    "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
     "staff-case-contacts-csv": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     "staff-case-contacts-xlsx": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     # A person's data on request (retention, Decree 13/2023): health officers only.
@@ -699,10 +699,6 @@ def test_no_door_writes_on_methods_it_does_not_serve(world):
         assert stored() == before, route.name
 
 
-# --- Sockets ---------------------------------------------------------------------------
-
-SOCKETS = {
-    "ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA),
 # --- Personal health data and the administrator (rule R8) ------------------------------
 
 # Every door that shows a person's results, a case or a contact list (each writes one
@@ -725,6 +721,9 @@ HEALTH_DATA_DOORS = {
     "staff-case-contacts-xlsx",
     "api:case-contacts",
     "api:people",
+    "person-export-json",
+    "person-export-csv",
+    "api:person-export",
     "access-log",
     "access-log-csv",
     "access-log-xlsx",
@@ -765,6 +764,10 @@ def test_the_administrator_is_refused_every_door_to_personal_health_data(world):
         assert client.get(reverse(f"admin:{name}_add")).status_code == 200, name
 
 
+# --- Sockets ---------------------------------------------------------------------------
+
+SOCKETS = {
+    "ws/wharves/<str:code>/": ("/ws/wharves/CP-03/", AT_CAM_PHA),
     "ws/wharves/mine/": ("/ws/wharves/mine/", frozenset({INSPECTOR, OUTSIDER})),
     "ws/province/": ("/ws/province/", PROVINCE),
 }
@@ -782,11 +785,11 @@ async def test_sockets_refuse_anonymous_and_everyone_outside_their_scope(
         administrator = make_user("quantri", roles.ADMIN)
         administrator.is_staff = True
         administrator.save(update_fields=["is_staff"])
+        cam_pha.inspectors.add(administrator)  # as the admin site lets them: still no scope
         return {
             INSPECTOR: inspector,
             OUTSIDER: outsider,
             SUPERVISOR: supervisor,
-        cam_pha.inspectors.add(administrator)  # as the admin site lets them: still no scope
             OTHER_SUPERVISOR: make_user("tuan", roles.SUPERVISOR),
             AUTHORITY: authority,
             HEALTH: health,
