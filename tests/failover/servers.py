@@ -116,6 +116,16 @@ class SentinelRedis:
         ports = {int(s.client().sentinel_get_master_addr_by_name(MASTER_NAME)[1]) for s in self.sentinels}
         return ports.pop() if len(ports) == 1 else 0
 
+    @staticmethod
+    def subscribers(node: RedisNode) -> int:
+        """How many clients of this server, sentinels aside, are subscribed to something: the
+        pub/sub connections of PortGuard's processes."""
+        return sum(
+            1
+            for client in node.client().client_list()
+            if (int(client["sub"]) or int(client["psub"])) and not client["name"].startswith("sentinel-")
+        )
+
     def replica_promoted(self) -> bool:
         """The sentinels name the replica as master, and it takes writes."""
         if self.master_port() != self.replica.port:
