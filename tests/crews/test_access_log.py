@@ -157,6 +157,11 @@ READS = [
     ),
     Read("port-call-certificate", "authority", ReadKind.CERTIFICATE, EXPORT, cleared, port_call=lambda w: w.cleared),
     Read("api:tests", "health", ReadKind.RESULTS_FEED, API),
+    # A person's data on request (crews/export_views.py).
+    *[
+        Read(name, "health", ReadKind.PERSON_EXPORT, via, lambda w: {"pk": w.sailor.pk}, person=lambda w: w.sailor)
+        for name, via in (("person-export-json", EXPORT), ("person-export-csv", EXPORT), ("api:person-export", API))
+    ],
     Read("approvals", "authority", ReadKind.APPROVALS, PAGE),
     Read("alerts", "health", ReadKind.ALERTS, PAGE),
     Read("wharf-alerts", "inspector", ReadKind.ALERTS, PAGE, lambda w: {"code": "CP-03"}),
