@@ -66,3 +66,48 @@ class AlertMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} → {self.to}"
+
+
+class ApiToken(models.Model):
+    """A device's key to the API and the sockets (portguard/tokens.py). Only a digest of
+    the secret is kept: the token is shown once, when it is issued. A user has at most one
+    live token per device; issuing another for the same device revokes this one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), related_name="api_tokens", on_delete=models.CASCADE
+    )
+    device = models.CharField(
+        _("device"), max_length=100, help_text=_("Which phone, computer or system holds it, as its owner names it.")
+    )
+    prefix = models.CharField(
+        _("prefix"), max_length=12, help_text=_("The token's first characters, to recognise it: not a secret.")
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True, help_text=_("SHA-256 of the token."))
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(
+        _("last used at"), null=True, blank=True, help_text=_("To the minute: not written at every request.")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        related_name="+",
+        null=True,
+        blank=True,
+        # Who revoked another's token stays named (deactivate them rather than delete);
+        # RESTRICT, not PROTECT, so that a user who revoked only their own can be deleted.
+        on_delete=models.RESTRICT,
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "device"], condition=models.Q(revoked_at__isnull=True), name="one_live_token_per_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.device} · {self.prefix}…"

@@ -86,7 +86,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.view_shift",
         "crews.view_staffmember",
         "crews.view_rosterentry",
-        "crews.export_person",
     ],
 }
 
@@ -106,8 +105,7 @@ ROLE_LABELS = {
 _ADMIN_EDITS = {
     "auth.user",
     "auth.group",
-    "authtoken.token",
-    "authtoken.tokenproxy",
+    "portguard.apitoken",
     "vessels.wharf",
     "vessels.vessel",
     "crews.person",
@@ -130,11 +128,13 @@ HEALTH_DATA = {
 
 def _admin_may(perm) -> bool:
     app, model = perm.content_type.app_label, perm.content_type.model
-    if app not in ("vessels", "crews", "auth", "authtoken") or f"{app}.{model}" in HEALTH_DATA:
+    label = f"{app}.{model}"
+    # Of the project's own models, only the API tokens (not the leases, profiles or outbox).
+    if label in HEALTH_DATA or (app not in ("vessels", "crews", "auth") and label not in _ADMIN_EDITS):
         return False
     if perm.codename == f"view_{model}":
         return True
-    return f"{app}.{model}" in _ADMIN_EDITS and perm.codename.split("_", 1)[0] in ("add", "change", "delete")
+    return label in _ADMIN_EDITS and perm.codename.split("_", 1)[0] in ("add", "change", "delete")
 
 
 def sync_roles(**_kwargs) -> None:

@@ -3,31 +3,35 @@
 Browsers send cookies with cross-site requests, so a cookie-authenticated socket must
 come from one of our own origins (``AllowedHostsOriginValidator``). A token is never
 sent by a browser on its own, so a socket that presents ``Authorization: Token <key>``
-is authenticated by that token alone, whatever its origin.
+is authenticated by that token alone, whatever its origin: by the API's own check
+(``portguard.tokens.authenticate``), so an unknown, revoked or expired token or an
+inactive user is refused here as there.
 """
 
 from channels.auth import AuthMiddleware, get_user
 from channels.security.websocket import AllowedHostsOriginValidator
 from channels.sessions import SessionMiddlewareStack
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+
+from portguard.tokens import KEYWORD, authenticate
 
 from .db import socket_read
 
 
 @socket_read
 def _user_for_token(key: str):
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    try:
+        return authenticate(key).user
+    except AuthenticationFailed:
         return AnonymousUser()
-    return token.user
 
 
 def _token_key(scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             keyword, _sep, key = value.decode("latin1").partition(" ")
-            if keyword.lower() == "token" and key.strip():
+            if keyword.lower() == KEYWORD.lower() and key.strip():
                 return key.strip()
     return None
 

@@ -1,6 +1,7 @@
 """Plain helpers and constants the tests import: the fixtures that use them live in
 conftest.py, which pytest loads by itself and no test imports."""
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -10,13 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crews.choices import CrewRole
 from crews.models import Person
 from crews.people import PersonData
 from portguard.domain import DomainError
+from portguard.models import ApiToken
+from portguard.tokens import issue_token
 from vessels.models import PortCall
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,10 +50,24 @@ def people_of(call: PortCall) -> list[Person]:
     return [m.person for m in call.crew.filter(removed_at__isnull=True).select_related("person").order_by("id")]
 
 
+_devices = itertools.count(1)
+
+
+def token_for(user, device: str | None = None) -> str:
+    """A new usable API token of ``user``, as ``manage.py issue_token`` gives one: on a
+    device of its own unless one is named (a second client must not revoke the first's).
+    It is marked used now, as a device's token in service is: the query counts pinned with
+    it are a request's, not the write of a token's last use that comes at most once a
+    minute (tests/portguard/test_api_tokens.py)."""
+    token, secret = issue_token(user, device or f"tests-{next(_devices)}")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=token.created_at)
+    return secret
+
+
 def client_for(user) -> APIClient:
-    """An API client authenticated by the user's token."""
+    """An API client authenticated by a token of the user's."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

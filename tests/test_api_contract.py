@@ -10,11 +10,10 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 
 from crews.stations import create_station, load_roster
 from tests.crews.helpers import roster_lines
-from tests.helpers import client_for
+from tests.helpers import client_for, token_for
 
 # SPEC §6, as (method, path) in the schema.
 SPEC_ENDPOINTS = [
@@ -119,7 +118,7 @@ def fuzz_data(cam_pha, make_call, supervisor):
     make_call(crew=3)
     station = create_station(code="KCS-CP-03", name="Trạm KCS Mông Dương", wharf=cam_pha, supervisors=[supervisor])
     load_roster(supervisor, station, roster_lines(staff=2, days=2))
-    return Token.objects.create(user=root).key
+    return token_for(root)
 
 
 def fuzz(operation, headers: dict, failures: list):

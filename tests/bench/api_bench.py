@@ -101,11 +101,12 @@ def _scene():
 
 
 def _client(user):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
+    from tests.helpers import token_for
+
     client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

@@ -104,7 +104,7 @@ def _post(url: str, token: str, payload: dict) -> int:
 def _scene():
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from tests.helpers import token_for
 
     from crews.people import PersonData
     from vessels.models import Wharf
@@ -121,7 +121,7 @@ def _scene():
         arrived_at=timezone.now() - timedelta(hours=1),
         crew=[PersonData(id_number=f"0220{i:08d}", full_name=f"Nguyễn Văn {i}", role="crew") for i in range(EVENTS)],
     )
-    token = Token.objects.create(user=user).key
+    token = token_for(user)
     return call, [f"0220{i:08d}" for i in range(EVENTS)], token
 
 

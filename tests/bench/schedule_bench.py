@@ -19,9 +19,9 @@ PDF_REPEATS = 7
 def _supervisor():
     """A wharf, and a supervisor with an API token."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
 
     from portguard import roles
+    from tests.helpers import token_for
     from vessels.choices import Locality, WharfKind
     from vessels.models import Wharf
 
@@ -30,7 +30,7 @@ def _supervisor():
     )
     user = User.objects.create_user("bench-supervisor")
     user.groups.add(Group.objects.get(name=roles.SUPERVISOR))
-    return wharf, user, Token.objects.create(user=user).key
+    return wharf, user, token_for(user)
 
 
 def _station(code: str, staff: int, id_prefix: str, wharf, user):

@@ -283,7 +283,7 @@ def _seed(size: Size, prefix: str, digit: int) -> Scene:
     test taken before the shift change."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
+    from tests.helpers import token_for
 
     from crews.choices import CrewRole, IdKind, TestKind, TestResult
     from crews.models import CrewMember, Person, ScreeningTest
@@ -295,7 +295,7 @@ def _seed(size: Size, prefix: str, digit: int) -> Scene:
     arrived_at = timezone.now() - timedelta(hours=3)
     authority = User.objects.create_user(f"{prefix.lower()}-authority")
     authority.groups.add(Group.objects.get(name=roles.AUTHORITY))
-    scene = Scene([], [], {}, Token.objects.create(user=authority).key)
+    scene = Scene([], [], {}, token_for(authority))
     localities = list(Locality.values)
     for w in range(size.wharves):
         code = f"{prefix}-{w + 1:02d}"
@@ -304,7 +304,7 @@ def _seed(size: Size, prefix: str, digit: int) -> Scene:
         inspector.groups.add(Group.objects.get(name=roles.INSPECTOR))
         wharf.inspectors.add(inspector)
         scene.wharves.append(code)
-        scene.inspector_tokens[code] = Token.objects.create(user=inspector).key
+        scene.inspector_tokens[code] = token_for(inspector)
         vessels = Vessel.objects.bulk_create(
             Vessel(registration=f"{prefix}-{w + 1:02d}{c:03d}", name=f"Tàu {code}/{c}", kind=VesselKind.OTHER)
             for c in range(size.calls)

@@ -24,10 +24,10 @@ def _scene():
     API token; the rows are bulk-created (the seed is not what is measured)."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from crews.models import CrewMember, Person
     from portguard import roles
+    from tests.helpers import token_for
     from vessels.choices import Locality, WharfKind
     from vessels.models import PortCall, Vessel, Wharf
 
@@ -47,7 +47,7 @@ def _scene():
     CrewMember.objects.bulk_create(
         CrewMember(port_call=calls[i // CREW], person=p, added_by=user) for i, p in enumerate(people)
     )
-    return user, Token.objects.create(user=user).key, people, calls, arrived + timedelta(hours=1)
+    return user, token_for(user), people, calls, arrived + timedelta(hours=1)
 
 
 def _results_file(people, sampled_at) -> bytes:

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from crews.stations import RosterLine, create_station, load_roster
 from tests.browser.helpers import log_in, open_live
+from tests.helpers import token_for
 from vessels.areas import AreaData, add_epidemic_area
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ def post_positive(base_url: str, user) -> dict:
     request = urllib.request.Request(
         f"{base_url}/api/v1/tests/",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Token {Token.objects.create(user=user).key}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Token {token_for(user)}"},
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 201
@@ -87,7 +87,7 @@ def post_json(base_url: str, path: str, user, body: dict) -> dict:
         data=json.dumps(body).encode(),
         headers={
             "Content-Type": "application/json",
-            "Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}",
+            "Authorization": f"Token {token_for(user)}",
         },
     )
     with urllib.request.urlopen(request, timeout=10) as answer:

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crews.models import Person, RosterEntry, ScreeningTest
@@ -24,7 +23,7 @@ from crews.stations import (
 )
 from portguard.domain import NotAllowed
 from tests.crews.helpers import START, csv_file, staff_id, staff_name
-from tests.helpers import VN, refused
+from tests.helpers import VN, refused, token_for
 
 NOW = datetime.combine(START + timedelta(days=2), time(10), tzinfo=VN)  # Wednesday 10:00
 COLUMNS = ["id_number", "full_name", "date", "shift", "kind", "due_from", "due_by", "state", "pool"]
@@ -40,7 +39,7 @@ def frozen_clock():
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.db import OperationalError
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from tests.helpers import token_for
 from vessels.api import WharfList
 
 SERVER_ERROR = "Máy chủ gặp sự cố. Vui lòng thử lại sau."
@@ -17,7 +17,7 @@ SERVER_ERROR = "Máy chủ gặp sự cố. Vui lòng thử lại sau."
 def api_client(user=None) -> Client:
     client = Client(raise_request_exception=False)
     if user is not None:
-        client.defaults["HTTP_AUTHORIZATION"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(user)}"
     return client
 
 

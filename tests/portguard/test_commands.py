@@ -1,4 +1,5 @@
-"""The management commands: ``seed_demo`` and ``issue_token``."""
+"""The management commands: ``seed_demo`` and ``issue_token`` (its tokens' rules:
+tests/portguard/test_api_tokens.py)."""
 
 import os
 import re
@@ -17,13 +18,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from crews import schedule
 from crews.choices import RT_PCR_KINDS, IdKind, Screening, TestKind
 from crews.models import KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import needs_attention, station_schedule
 from portguard import demo, roles
+from portguard.models import ApiToken
+from portguard.tokens import authenticate, digest_of
 from vessels.choices import AlertKind, ContactLevel, Locality, PortCallStatus
 from vessels.models import Alert, Contact, EpidemicArea, Handover, PortCall, Vessel, Violation, Wharf
 from vessels.scope import visible_wharves
@@ -371,22 +373,24 @@ def issue_token(username: str) -> str:
     return out.getvalue()
 
 
-def test_issue_token_prints_the_key_alone(authority):
+def test_issue_token_prints_the_token_alone(authority):
     output = issue_token("bob")
-    assert output == Token.objects.get(user=authority).key + "\n"
-    assert re.fullmatch(r"[0-9a-f]{40}\n", output)
+    assert re.fullmatch(r"pgt_[A-Za-z0-9_-]{43}\n", output)
+    assert ApiToken.objects.get(user=authority).digest == digest_of(output.strip())
+    assert authenticate(output.strip()).user == authority
 
 
-def test_issue_token_gives_the_same_key_twice(authority):
-    assert issue_token("bob") == issue_token("bob")
-    assert Token.objects.filter(user=authority).count() == 1
+def test_issue_token_again_replaces_the_devices_token(authority):
+    first, second = issue_token("bob"), issue_token("bob")
+    assert first != second
+    assert ApiToken.objects.get(user=authority, revoked_at__isnull=True).digest == digest_of(second.strip())
 
 
 def test_issue_token_for_an_unknown_user_fails(db):
     with pytest.raises(CommandError, match="No user named 'nobody'") as excinfo:
         issue_token("nobody")
     assert excinfo.value.returncode != 0
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_issue_token_refuses_an_inactive_user(authority):
@@ -420,13 +424,13 @@ def run_manage(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_issue_token_from_the_command_line_prints_only_the_key():
+def test_issue_token_from_the_command_line_prints_only_the_token():
     user = User.objects.create_user("lan")
-    first = run_manage("issue_token", "lan")
-    second = run_manage("issue_token", "lan")
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == Token.objects.get(user=user).key + "\n"
-    assert second.stdout == first.stdout
+    result = run_manage("issue_token", "lan", "--device", "Máy tính bảng", "--days", "7")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"pgt_[A-Za-z0-9_-]{43}\n", result.stdout)
+    token = authenticate(result.stdout.strip())
+    assert (token.user, token.device, (token.expires_at - token.created_at).days) == (user, "Máy tính bảng", 7)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from tests.helpers import token_for
 from tests.realtime.servers import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +37,7 @@ def connections_of_daphne() -> int:
 
 
 def test_a_burst_of_requests_stays_within_the_pool_and_every_one_is_answered(pooled_daphne, inspector, cam_pha):
-    token = Token.objects.create(user=inspector).key
+    token = token_for(inspector)
 
     def get(_):
         request = urllib.request.Request(

@@ -15,10 +15,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from portguard import roles
-from tests.helpers import make_user
+from tests.helpers import make_user, token_for
 from tests.portguard.test_api_throttling import UNREACHABLE_REDIS
 from tests.realtime.helpers import connect, receive_json, token_header
 
@@ -124,8 +123,8 @@ def test_log_ins_go_on_while_the_cache_cannot_be_reached(settings, inspector):
 def test_a_locked_out_users_token_still_works_on_the_api(inspector):
     """Tokens are not passwords: axes' backend is not on their path."""
     lock_out("alice")
-    token = Token.objects.create(user=inspector)
-    response = Client().get(reverse("api:wharves"), HTTP_AUTHORIZATION=f"Token {token.key}", REMOTE_ADDR=HOME)
+    token = token_for(inspector)
+    response = Client().get(reverse("api:wharves"), HTTP_AUTHORIZATION=f"Token {token}", REMOTE_ADDR=HOME)
     assert response.status_code == 200
     assert [w["code"] for w in response.json()] == ["CP-03"]
 

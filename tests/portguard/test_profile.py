@@ -87,5 +87,5 @@ def test_the_profile_page_reads_a_fixed_number_of_queries(db, wharves, django_as
         assert client.post(URL, {"email_alerts": "on"}).status_code == 302
 
 
-PROFILE_PAGE_QUERIES = 6
+PROFILE_PAGE_QUERIES = 7  # + the user's API tokens
 PROFILE_SAVE_QUERIES = 8

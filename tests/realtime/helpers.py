@@ -1,16 +1,15 @@
 """Plain helpers for the dashboard sockets, driven in process through the ASGI application."""
 
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
-
 from portguard.asgi import application
+from tests.helpers import token_for
 from tests.realtime.frames import next_message
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def token_header(user):
-    return (b"authorization", f"Token {Token.objects.get_or_create(user=user)[0].key}".encode())
+    return (b"authorization", f"Token {token_for(user)}".encode())
 
 
 async def connect(path, *headers):

@@ -15,7 +15,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from redis.asyncio import Redis
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -23,7 +22,7 @@ from crews.choices import TestKind, TestResult
 from crews.models import Person, ScreeningTest
 from crews.results import TestData, record_test
 from realtime.consumers import CLOSE_RESYNC
-from tests.helpers import people_of
+from tests.helpers import people_of, token_for
 from tests.realtime.frames import next_message
 from tests.realtime.servers import Daphne, PrivateRedis, running
 
@@ -38,7 +37,7 @@ WRITES = 24
 @pytest.fixture
 def scene(make_call, inspector):
     call = make_call(crew=3, arrived_at=timezone.now() - timedelta(hours=1))
-    token = Token.objects.create(user=inspector).key
+    token = token_for(inspector)
     return call, people_of(call), token
 
 
@@ -46,7 +45,7 @@ def scene(make_call, inspector):
 def busy_scene(make_call, inspector):
     """A port call with a person for each write, and one more for the write after."""
     call = make_call(crew=WRITES + 1, arrived_at=timezone.now() - timedelta(hours=1))
-    token = Token.objects.create(user=inspector).key
+    token = token_for(inspector)
     return call, people_of(call), token
 
 

@@ -1,17 +1,17 @@
 """Whatever arrives, the API answers a JSON 4xx naming what is wrong: never a 500."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from crews.models import ScreeningTest
+from tests.helpers import token_for
 from vessels.models import PortCall
 
 
 @pytest.fixture
 def api(inspector):
     client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=inspector).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(inspector)}")
     return client
 
 

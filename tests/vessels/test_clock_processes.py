@@ -15,11 +15,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
 from portguard.models import Lease
-from tests.helpers import people_of
+from tests.helpers import people_of, token_for
 from tests.realtime.frames import next_message
 from tests.realtime.servers import Daphne, running, wait_until
 from tests.realtime.servers import test_database_env as database_env
@@ -143,7 +142,7 @@ def test_daphne_with_the_in_memory_layer_runs_the_clock_itself(make_call, inspec
     a negative ran past its 24 hours. Nothing else could: no write happens then."""
     call = make_call(crew=1, arrived_at=timezone.now() - timedelta(hours=25))
     (person,) = people_of(call)
-    token = Token.objects.create(user=inspector).key
+    token = token_for(inspector)
     server = Daphne(None, env=QUICK)
 
     async def scenario():
