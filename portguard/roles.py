@@ -86,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.view_shift",
         "crews.view_staffmember",
         "crews.view_rosterentry",
+        "crews.export_person",
     ],
 }
 

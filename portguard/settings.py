@@ -58,6 +58,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_addresses(name: str) -> list[tuple[str, int]]:
+    """``host:port,host:port,…`` (an IPv6 host in brackets) as a list of ``(host, port)``."""
+    addresses = []
+    for item in env_list(name, []):
+        host, _colon, port = item.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(f"{name} must be host:port pairs separated by commas, not {item!r}")
+        addresses.append((host, int(port)))
+    return addresses
+
+
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -159,19 +171,49 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Channels: in-memory for one process, Redis when REDIS_URL is given. The pub/sub layer
+# Redis: one server (REDIS_URL), or a master and its replicas watched by Redis Sentinel
+# (REDIS_SENTINELS, the sentinels' host:port list, and REDIS_SENTINEL_MASTER, the name
+# they monitor it by). With Sentinel, the channel layer and the cache ask the sentinels
+# for the master on every new connection: when the master dies and a replica is promoted,
+# what broke connects again to the new master (README, Production).
+REDIS_URL = env_str("REDIS_URL")
+REDIS_SENTINELS = env_addresses("REDIS_SENTINELS")
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
+if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: the sentinels' addresses and the name "
+        "of the master they monitor."
+    )
+if REDIS_SENTINELS and REDIS_URL:
+    raise ImproperlyConfigured(
+        "Set REDIS_URL (one Redis server) or REDIS_SENTINELS (a master found by Sentinel), not both."
+    )
+USE_REDIS = bool(REDIS_URL or REDIS_SENTINELS)
+# Where the channel layer finds Redis (channels_redis's host forms); a sentinel that does
+# not answer is passed over after 3 s.
+_REDIS_SERVER = (
+    {
+        "sentinels": REDIS_SENTINELS,
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": {"socket_connect_timeout": 3, "socket_timeout": 3},
+    }
+    if REDIS_SENTINELS
+    else {"address": REDIS_URL}
+)
+
+# Channels: in-memory for one process, Redis when REDIS_URL or REDIS_SENTINELS is given. The pub/sub layer
 # publishes each event once per group and every daphne process fans it out to its own
 # sockets: one Redis message per event, not one per socket. Delivery is at most once,
 # which dashboards tolerate: they re-read a snapshot whenever they reconnect, and a
-# process that lost Redis closes its sockets so that they do (realtime/layers.py).
-REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
+# process that lost Redis closes its sockets so that they do (realtime/layers.py). A
+# failover of the master under Sentinel is such a loss.
+if USE_REDIS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "realtime.layers.RedisPubSubChannelLayer",
             "CONFIG": {
                 # Reads poll every 0.1 s, so a 10 s read timeout only trips on a dead server.
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 3, "socket_timeout": 10}],
+                "hosts": [{**_REDIS_SERVER, "socket_connect_timeout": 3, "socket_timeout": 10}],
             },
         }
     }
@@ -179,17 +221,28 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # The cache counts the public doors' rate limits (portguard/ratelimit.py), the failed
 # log-ins (portguard/logins.py) and the API's throttles (portguard/throttling.py): shared
-# through Redis when REDIS_URL is given, so that every limit holds across processes; in
+# through Redis when it is given (either way), so that every limit holds across processes; in
 # the process's memory otherwise (the embedded default is one process).
-if REDIS_URL:
+# A Redis that does not answer costs a request two seconds, not a hang; the limits then
+# step aside (portguard/throttling.py, portguard/logins.py).
+_CACHE_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+if REDIS_SENTINELS:
+    CACHES = {
+        "default": {
+            # Django's Redis cache, reaching the master through the sentinels.
+            "BACKEND": "portguard.redis_sentinel.SentinelRedisCache",
+            "LOCATION": REDIS_SENTINEL_MASTER,
+            "KEY_PREFIX": "portguard",
+            "OPTIONS": {"sentinels": REDIS_SENTINELS, **_CACHE_TIMEOUTS},
+        }
+    }
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "portguard",
-            # A Redis that does not answer costs a request two seconds, not a hang; the
-            # limits then step aside (portguard/throttling.py, portguard/logins.py).
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": _CACHE_TIMEOUTS,
         }
     }
 else:
@@ -211,7 +264,7 @@ if not 0 < PORTGUARD_CLOCK_TICK_SECONDS < PORTGUARD_CLOCK_LEASE_SECONDS:
     )
 # With the in-memory layer (no REDIS_URL) an event reaches only the sockets of the process
 # that sent it, so the clock runs inside daphne; with Redis it is `manage.py clock`.
-PORTGUARD_CLOCK_IN_PROCESS = env_bool("PORTGUARD_CLOCK_IN_PROCESS", default=not REDIS_URL)
+PORTGUARD_CLOCK_IN_PROCESS = env_bool("PORTGUARD_CLOCK_IN_PROCESS", default=not USE_REDIS)
 # Retention (crews/retention.py): a person whose last port call departed, or whose last
 # KCS assignment ended, this many days ago (and nothing else of theirs is that recent)
 # is anonymised by the clock once a day, or by manage.py anonymise_personal_data.

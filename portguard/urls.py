@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from crews import correction_api, station_api, sync_api, upload_api
+from crews import correction_api, export_views, station_api, sync_api, upload_api
 from portguard import profile_views, pwa_views
 from vessels import api as vessels_api
 from vessels import declaration_api, list_api
@@ -21,6 +21,7 @@ api_v1 = [
     path("violations/", list_api.ViolationList.as_view(), name="violations"),
     path("cases/<int:pk>/contacts/", list_api.CaseContacts.as_view(), name="case-contacts"),
     path("people/", sync_api.PeopleSearch.as_view(), name="people"),
+    path("people/<int:pk>/export/", export_views.PersonExport.as_view(), name="person-export"),
     path("declarations/", declaration_api.DeclarationCreate.as_view(), name="declarations"),
     path("tests/<int:pk>/corrections/", correction_api.TestCorrectionCreate.as_view(), name="test-corrections"),
     path("port-calls/<int:pk>/crew/", upload_api.CrewListUpload.as_view(), name="crew-upload"),
@@ -51,6 +52,9 @@ api_v1 = [
 urlpatterns = [
     path("", include("vessels.urls")),
     path("", include("crews.urls")),
+    # A person's data on request (Decree 13/2023), for health officers: crews/export_views.py.
+    path("people/<int:pk>/export.json", export_views.person_export, {"fmt": "json"}, name="person-export-json"),
+    path("people/<int:pk>/export.csv", export_views.person_export, {"fmt": "csv"}, name="person-export-csv"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", profile_views.profile, name="profile"),

@@ -104,9 +104,9 @@ def _post(url: str, token: str, payload: dict) -> int:
 def _scene():
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from tests.helpers import token_for
 
     from crews.people import PersonData
+    from tests.helpers import token_for
     from vessels.models import Wharf
     from vessels.services import VesselData, register_port_call
 

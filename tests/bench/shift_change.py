@@ -283,11 +283,11 @@ def _seed(size: Size, prefix: str, digit: int) -> Scene:
     test taken before the shift change."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
-    from tests.helpers import token_for
 
     from crews.choices import CrewRole, IdKind, TestKind, TestResult
     from crews.models import CrewMember, Person, ScreeningTest
     from portguard import roles
+    from tests.helpers import token_for
     from vessels.choices import Locality, VesselKind
     from vessels.models import PortCall, Vessel, Wharf
 

@@ -31,7 +31,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from crews.choices import TestKind, TestResult
-from crews.models import HealthDataRead, Person
+from crews.models import HealthDataRead, KcsStation, Person
 from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_test
 from portguard import roles
@@ -279,14 +279,17 @@ DOORS: dict[str, Door] = {
     ),
     # Health officers: cases and their contacts, epidemic areas, who read health data.
     "cases": Door(get=frozenset({HEALTH})),
-    "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
-    "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
-    "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
     "access-log": Door(get=frozenset({HEALTH})),
     "access-log-csv": Door(get=frozenset({HEALTH})),
     "access-log-xlsx": Door(get=frozenset({HEALTH})),
+    "case-contacts-csv": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
+    "case-contacts-xlsx": Door(args=lambda w: w.case_args, get=frozenset({HEALTH})),
+    "case-recompute": Door(args=lambda w: w.case_args, post=frozenset({HEALTH})),
     "staff-case-contacts-csv": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
     "staff-case-contacts-xlsx": Door(args=lambda w: w.staff_case_args, get=frozenset({HEALTH})),
+    # A person's data on request (retention, Decree 13/2023): health officers only.
+    "person-export-json": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
+    "person-export-csv": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "epidemic-area-end": Door(
         args=lambda w: {"pk": w.area.pk}, post=frozenset({HEALTH}), data=lambda w: {"active_to": "2021-08-20"}
     ),
@@ -347,6 +350,7 @@ DOORS: dict[str, Door] = {
     "api:people": Door(
         get=RESULT_READERS, query=lambda w: {"q": w.sailor.id_number}, hides=lambda w: w.sailor.full_name
     ),
+    "api:person-export": Door(args=lambda w: {"pk": w.sailor.pk}, get=frozenset({HEALTH})),
     "api:test-corrections": Door(
         args=lambda w: {"pk": w.cleared.tests.get(person=w.sailor).pk},
         post=frozenset({INSPECTOR, HEALTH}),
@@ -699,6 +703,71 @@ def test_no_door_writes_on_methods_it_does_not_serve(world):
         assert stored() == before, route.name
 
 
+# --- Personal health data and the administrator (rule R8) ------------------------------
+
+# Every door that shows a person's results, a case or a contact list (each writes one
+# entry in the access log: tests/crews/test_access_log.py), and the log itself.
+HEALTH_DATA_DOORS = {
+    "port-call",
+    "api:port-call",
+    "person",
+    "station",
+    "port-call-certificate",
+    "api:tests",
+    "approvals",
+    "alerts",
+    "wharf-alerts",
+    "api:alerts",
+    "cases",
+    "case-contacts-csv",
+    "case-contacts-xlsx",
+    "staff-case-contacts-csv",
+    "staff-case-contacts-xlsx",
+    "api:case-contacts",
+    "api:people",
+    "person-export-json",
+    "person-export-csv",
+    "api:person-export",
+    "access-log",
+    "access-log-csv",
+    "access-log-xlsx",
+}
+
+
+def test_the_administrator_is_refused_every_door_to_personal_health_data(world):
+    """The administrator manages users and reference data (the admin site), not health
+    data: every page, endpoint and export that shows results, cases or contacts refuses
+    them, as do the admin's pages of those records and the live dashboards' sockets
+    (below); and no read of theirs is logged, since nothing was shown."""
+    assert not [name for name in HEALTH_DATA_DOORS if ADMIN in (DOORS[name].get or ())]
+    assert not [pattern for pattern, (_path, served) in SOCKETS.items() if ADMIN in served]
+    administrator = world.personas[ADMIN]
+    assert not administrator.is_superuser, "a superuser passes every permission check"
+    # The admin site lets them list themselves among a wharf's inspectors or a station's
+    # supervisors: that gives no scope to a role that reads no results.
+    world.cam_pha.inspectors.add(administrator)
+    KcsStation.objects.get(code=STATION["code"]).supervisors.add(administrator)
+    client = client_for(administrator)
+    opened = {}
+    for route in (r for r in APP_ROUTES if r.name in HEALTH_DATA_DOORS):
+        status = send(client, "get", route, world).status_code
+        if status not in (403, 404):
+            opened[route.name] = status
+    for label in sorted(roles.HEALTH_DATA):
+        model = apps.get_model(label)
+        for view, args in (("changelist", []), ("change", [1]), ("add", [])):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+            status = client.get(url).status_code
+            if status != 403:
+                opened[url] = status
+    assert opened == {}
+    assert not HealthDataRead.objects.exists()
+    # Still the administrator of users and reference data.
+    for name in ("auth_user", "vessels_wharf", "vessels_vessel", "crews_kcsstation", "crews_person"):
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        assert client.get(reverse(f"admin:{name}_add")).status_code == 200, name
+
+
 # --- Sockets ---------------------------------------------------------------------------
 
 SOCKETS = {
@@ -720,6 +789,7 @@ async def test_sockets_refuse_anonymous_and_everyone_outside_their_scope(
         administrator = make_user("quantri", roles.ADMIN)
         administrator.is_staff = True
         administrator.save(update_fields=["is_staff"])
+        cam_pha.inspectors.add(administrator)  # as the admin site lets them: still no scope
         return {
             INSPECTOR: inspector,
             OUTSIDER: outsider,

@@ -1,6 +1,7 @@
 """Plain helpers for the dashboard sockets, driven in process through the ASGI application."""
 
 from channels.testing import WebsocketCommunicator
+
 from portguard.asgi import application
 from tests.helpers import token_for
 from tests.realtime.frames import next_message
