@@ -218,7 +218,7 @@ if USE_REDIS:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}}
 # The cache counts the public doors' rate limits (portguard/ratelimit.py), the failed
 # log-ins (portguard/logins.py) and the API's throttles (portguard/throttling.py): shared
 # through Redis when it is given (either way), so that every limit holds across processes; in
@@ -250,6 +250,10 @@ else:
 # With Redis, each process says every this many milliseconds that it is alive; one silent
 # for three beats is taken for dead, and the others' dashboards re-read their snapshots.
 PORTGUARD_PROCESS_HEARTBEAT_MS = env_int("PORTGUARD_PROCESS_HEARTBEAT_MS", 2000)
+# A dashboard snapshot read for one socket is kept for the next sockets of the same
+# wharves until a message for them reaches the process (realtime/shared.py), and at most
+# this long, for what changes with no message at all. 0: read one for every socket.
+PORTGUARD_SNAPSHOT_KEEP_SECONDS = env_float("PORTGUARD_SNAPSHOT_KEEP_SECONDS", 30)
 
 # The clock (vessels/clock.py) announces the states that change with time alone (a
 # negative past its validity, a KCS test becoming overdue) every this many seconds. It

@@ -17,7 +17,7 @@ from vessels.scope import sees_all_wharves, visible_wharves
 
 from .broadcast import PROVINCE_GROUP, wharf_group
 from .db import socket_read
-from .shared import shared_reads
+from .shared import listening, not_listening, shared_reads
 from .snapshot import dashboard_snapshot
 
 logger = logging.getLogger(__name__)
@@ -48,14 +48,18 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.groups_joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        listening(groups)
         await self.accept()
         self.user = user
         await self.send_snapshot()
 
     async def send_snapshot(self):
         # What a wharf's (or the province's) dashboard shows does not depend on who
-        # looks, once they may look: sockets asking together share one read.
-        text, named = await shared_reads().get(self.snapshot_key(), socket_read(lambda: self.snapshot_text(self.user)))
+        # looks, once they may look: sockets asking together share one read, and later
+        # ones too while nothing has changed for its groups (realtime/shared.py).
+        text, named = await shared_reads().get(
+            self.snapshot_key(), socket_read(lambda: self.snapshot_text(self.user)), self.groups_joined
+        )
         if named:
             # Its open alerts name people with their positive results: a read (rule R8),
             # logged for each socket (the text is shared, the reader is not) before it is sent.
@@ -78,6 +82,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def disconnect(self, code):
+        not_listening(self.groups_joined)
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)

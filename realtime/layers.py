@@ -19,9 +19,12 @@ import asyncio
 import logging
 import uuid
 
+from channels import layers
 from channels_redis import pubsub
 from django.conf import settings
 from redis.asyncio.client import PubSub
+
+from .shared import everything_changed, group_changed
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,15 @@ def _reraise_if_cancelled(error: Exception) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError from error
+
+
+class InMemoryChannelLayer(layers.InMemoryChannelLayer):
+    """The embedded default's layer, one process: a group's message first tells this
+    process's kept snapshots (``realtime.shared``) that the group changed."""
+
+    async def group_send(self, group, message):
+        group_changed(group)
+        await super().group_send(group, message)
 
 
 class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
@@ -138,6 +150,17 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
                 self.resync_sockets()
                 await asyncio.sleep(1)
 
+    def _receive_message(self, message):
+        # A group's message tells this process's kept snapshots (``realtime.shared``)
+        # that the group changed, before any socket handles it.
+        if message is not None:
+            name = message["channel"]
+            name = name.decode() if isinstance(name, bytes) else name
+            _, grouped, group = name.partition("__group__")
+            if grouped:
+                group_changed(group)
+        super()._receive_message(message)
+
     def resync_sockets(self) -> None:
         """Tell every consumer of this process whose subscription was in place that
         events may have been lost. A consumer subscribing right now (its subscription
@@ -145,6 +168,7 @@ class _ResyncingShard(pubsub.RedisSingleShardConnection):
         self._tell_sockets(RESYNC)
 
     def _tell_sockets(self, message: dict) -> None:
+        everything_changed()  # no kept snapshot may be given to anyone now
         layer = self.channel_layer
         data = layer.channel_layer.serialize(message)
         for name, queue in layer.channels.items():

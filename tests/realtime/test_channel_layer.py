@@ -31,7 +31,7 @@ def test_redis_url_selects_the_redis_pubsub_layer_that_resyncs_sockets():
         assert config["hosts"][0]["address"] == settings.REDIS_URL
         assert config["hosts"][0]["socket_connect_timeout"] > 0
     else:
-        assert backend == "channels.layers.InMemoryChannelLayer"
+        assert backend == "realtime.layers.InMemoryChannelLayer"
 
 
 @pytest.fixture

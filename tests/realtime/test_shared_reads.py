@@ -6,9 +6,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
+from crews.choices import TestKind, TestResult
+from crews.results import TestData, record_test
 from realtime import consumers
-from realtime.shared import SharedReads
+from realtime.shared import SharedReads, everything_changed, group_changed, listening, not_listening
+from tests.helpers import people_of
 from tests.realtime.helpers import connect, receive_json, token_header
 
 pytestmark = pytest.mark.asyncio
@@ -113,4 +117,82 @@ async def test_sockets_connecting_together_get_one_snapshot_read(make_call, insp
     assert len({json.dumps(s, sort_keys=True) for s in snapshots}) == 1
     assert 1 <= len(reads) < len(sockets)
     for socket in sockets:
+        await socket.disconnect()
+
+
+async def counting_read(results):
+    async def read():
+        results.append(f"read {len(results)}")
+        return results[-1]
+
+    return read
+
+
+async def test_a_read_is_kept_for_later_askers_until_a_message_for_its_group_arrives():
+    shared, results = SharedReads(), []
+    read = await counting_read(results)
+    group = "wharf.KEPT-1"
+    assert await shared.get("KEPT-1", read, (group,)) == "read 0"
+    assert await shared.get("KEPT-1", read, (group,)) == "read 0", "nothing changed: kept"
+    group_changed(group)
+    assert await shared.get("KEPT-1", read, (group,)) == "read 1"
+    group_changed("wharf.OTHER")
+    assert await shared.get("KEPT-1", read, (group,)) == "read 1", "another wharf's change is not its"
+    everything_changed()  # a refresh or resync of the process's sockets
+    assert await shared.get("KEPT-1", read, (group,)) == "read 2"
+    assert await shared.get("KEPT-1", read) == "read 3", "asked without its groups: never kept"
+
+
+async def test_a_group_nobody_here_listened_to_may_have_changed_unseen():
+    shared, results = SharedReads(), []
+    read = await counting_read(results)
+    group = "wharf.KEPT-2"
+    listening([group])
+    assert await shared.get("KEPT-2", read, (group,)) == "read 0"
+    not_listening([group])  # the last socket of this process left: its messages stop coming
+    listening([group])
+    assert await shared.get("KEPT-2", read, (group,)) == "read 1"
+    listening([group])  # a second socket while the first listens: nothing was missed
+    assert await shared.get("KEPT-2", read, (group,)) == "read 1"
+    not_listening([group, group])
+
+
+async def test_a_kept_read_grows_old(settings):
+    shared, results = SharedReads(), []
+    read = await counting_read(results)
+    settings.PORTGUARD_SNAPSHOT_KEEP_SECONDS = 0
+    assert await shared.get("KEPT-3", read, ("wharf.KEPT-3",)) == "read 0"
+    assert await shared.get("KEPT-3", read, ("wharf.KEPT-3",)) == "read 1"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sockets_coming_one_after_another_share_a_snapshot_until_the_wharf_changes(
+    make_call, inspector, monkeypatch
+):
+    call = await database_sync_to_async(make_call)(crew=2)
+    header = await database_sync_to_async(token_header)(inspector)
+    reads = []
+    snapshot_for = consumers.WharfConsumer.snapshot_for
+
+    def counted(self, user):
+        reads.append(user.pk)
+        return snapshot_for(self, user)
+
+    monkeypatch.setattr(consumers.WharfConsumer, "snapshot_for", counted)
+    first, _ = await connect("/ws/wharves/CP-03/", header)
+    before = await receive_json(first)
+    second, _ = await connect("/ws/wharves/CP-03/", header)
+    assert await receive_json(second) == before
+    assert len(reads) == 1
+
+    person = (await database_sync_to_async(people_of)(call))[0]
+    sample = TestData(person, TestKind.RAPID, timezone.now(), TestResult.POSITIVE, port_call=call)
+    await database_sync_to_async(record_test)(inspector, sample)
+    assert (await receive_json(first))["type"] == "test.recorded"  # the change reached this process
+    third, _ = await connect("/ws/wharves/CP-03/", header)
+    after = await receive_json(third)
+    assert len(reads) == 2
+    (summary,) = after["port_calls"]
+    assert summary["status"] == "blocked" and [a["test"]["id_number"] for a in after["alerts"]] == [person.id_number]
+    for socket in (first, second, third):
         await socket.disconnect()
