@@ -68,3 +68,23 @@ class ReadVia(models.TextChoices):
     API = "api", _("API")
     EXPORT = "export", _("file export")
     SOCKET = "socket", _("live dashboard")
+
+
+class KitKind(models.TextChoices):
+    """The kits a station or wharf keeps in stock (rule R7). Each rapid result recorded
+    there uses one rapid antigen kit."""
+
+    RAPID = "rapid", _("rapid antigen test kit")
+
+
+class KitAdjustmentReason(models.TextChoices):
+    """Why a place's kit stock was adjusted: kits that left it other than by a test, or
+    the difference a count of the shelf found."""
+
+    DAMAGED = "damaged", _("damaged")
+    RETURNED = "returned", _("returned")
+    COUNTED = "counted", _("counted")
+
+
+# Adjustments for these reasons take kits out of the stock; a count may go either way.
+KIT_REMOVALS = frozenset({KitAdjustmentReason.DAMAGED, KitAdjustmentReason.RETURNED})

@@ -20,6 +20,7 @@ from vessels.models import PortCall
 from vessels.scope import sees_all_wharves, visible_wharves
 
 from .choices import TestKind, TestResult
+from .kit_stock import KitLotRefused
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
 from .stations import visible_stations
 
@@ -430,5 +431,15 @@ def load_lab_results(user, upload: IO[bytes], now: datetime | None = None) -> La
                 lab=line.lab,
             )
         )
-    tests = record_tests(user, entries, now=now)
+    try:
+        tests = record_tests(user, entries, now=now)
+    except KitLotRefused as exc:
+        # Each refused lot on its row, as the file's other problems are (rule R7).
+        row_of = {id(entry): line.row for entry, line in zip(entries, lines, strict=True)}
+        refuse(
+            [problem(row_of[id(entry)], "kit_lot", message) for entry, message in exc.problems],
+            LAB_COLUMNS,
+            results_file_problems,
+        )
+        raise
     return LabUpload(tests, retest)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portguard.collation import FoldingQuerySet, FoldsNames
 
-from .choices import CrewRole, IdKind, ReadKind, ReadVia, TestKind, TestResult
+from .choices import CrewRole, IdKind, KitAdjustmentReason, KitKind, ReadKind, ReadVia, TestKind, TestResult
 
 ID_PATTERNS = {
     IdKind.CCCD: re.compile(r"^\d{12}$"),
@@ -458,3 +458,113 @@ class HealthDataRead(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError(NEVER_CHANGED)
+
+
+KIT_NEVER_EDITED = "A kit delivery or adjustment is never edited; record an adjustment that corrects it."
+
+
+class KitRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValueError(KIT_NEVER_EDITED)
+
+
+class KitRecord(models.Model):
+    """What a kit delivery and an adjustment share: the place (a KCS station or a
+    wharf, exactly one), the kind and lot, who recorded it and its client key. Never
+    edited: the stock is derived from these rows (``crews.kit_stock``), so a mistake is
+    corrected by a new adjustment, which keeps the trace."""
+
+    station = models.ForeignKey(
+        KcsStation,
+        verbose_name=_("KCS station"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    wharf = models.ForeignKey(
+        "vessels.Wharf",
+        verbose_name=_("wharf"),
+        related_name="+",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(_("kit kind"), max_length=16, choices=KitKind.choices, default=KitKind.RAPID)
+    lot = models.CharField(_("lot"), max_length=60, help_text=_("The lot number printed on the kits' box."))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    client_uuid = models.UUIDField(
+        _("client key"), null=True, blank=True, unique=True, help_text=_("Lets a client retry safely.")
+    )
+
+    objects = KitRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(KIT_NEVER_EDITED)
+        super().save(*args, **kwargs)
+
+
+def _one_place(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(station__isnull=False, wharf__isnull=True) | Q(station__isnull=True, wharf__isnull=False),
+        name=name,
+    )
+
+
+class KitDelivery(KitRecord):
+    """Kits received at a station or wharf (rule R7)."""
+
+    expires_on = models.DateField(
+        _("expires on"), help_text=_("The last day the lot may be used, as printed on the box.")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), help_text=_("How many kits (tests), not boxes."))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("received by"), related_name="+", on_delete=models.PROTECT
+    )
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("kit delivery")
+        verbose_name_plural = _("kit deliveries")
+        constraints = [
+            _one_place("kit_delivery_one_place"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="kit_delivery_some_kits"),
+        ]
+        indexes = [
+            models.Index(fields=["station", "kind", "lot"], name="kit_delivery_station_lot"),
+            models.Index(fields=["wharf", "kind", "lot"], name="kit_delivery_wharf_lot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot}: {self.quantity}"
+
+
+class KitAdjustment(KitRecord):
+    """A change to a place's stock of one lot other than a delivery or a test: kits
+    damaged or returned (taken out), or the difference a count found (either way)."""
+
+    quantity = models.IntegerField(
+        _("change"), help_text=_("Kits added to the stock (positive) or taken out of it (negative).")
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=KitAdjustmentReason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("kit adjustment")
+        verbose_name_plural = _("kit adjustments")
+        constraints = [
+            _one_place("kit_adjustment_one_place"),
+            models.CheckConstraint(condition=~Q(quantity=0), name="kit_adjustment_changes_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot}: {self.quantity:+d} ({self.get_reason_display()})"

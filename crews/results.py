@@ -1,6 +1,7 @@
 """Recording test results (the screening sheet, the API, a lab's file, a station's
 staff): where each was taken, who may record it, and what follows (rule R2)."""
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -25,8 +26,11 @@ from vessels.services import suspend_active_handover
 from vessels.status import call_summary, check_sample_time, clearance_for
 
 from .choices import TestKind, TestResult
+from .kit_stock import LotUse, Place, check_kit_lots
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember
 from .scope import station_in_scope, visible_stations
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -134,6 +138,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         except DomainError as exc:
             exc.entry = entry
             raise
+    sent = fresh
     fresh = [_placed(user, entry) for entry in fresh]
     call_ids = {e.port_call.pk for e in fresh if e.port_call is not None}
     # A retry's events may have died with the process that committed its first attempt.
@@ -144,6 +149,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         require_calls_in_scope(user, calls.values())
         stations = _require_stations_in_scope(user, {e.station.pk for e in fresh if e.port_call is None})
         _check_on_manifest(fresh, calls)
+        _check_kit_lots(user, zip(sent, fresh, strict=True), calls, stations)
         tests = [
             ScreeningTest(
                 person=e.person,
@@ -195,6 +201,31 @@ def _placed(user, entry: TestData) -> TestData:
         % {"name": entry.person.full_name},
         field="id_number",
     )
+
+
+def _check_kit_lots(
+    user,
+    entries: Iterable[tuple[TestData, TestData]],
+    calls: dict[int, PortCall],
+    stations: dict[int, KcsStation],
+) -> None:
+    """Rule R7: each rapid result that names a kit lot names one delivered where it was
+    taken and not expired on its sample day (``kit_stock.check_kit_lots``); one query for
+    the whole sheet or file. Kept with a warning in the log under the "warn" setting.
+    ``entries`` pairs each entry as sent with it placed; a refusal names the one sent."""
+    uses = []
+    for sent, e in entries:
+        if e.kind != TestKind.RAPID or not e.kit_lot:
+            continue
+        if e.port_call is None:
+            place = Place(station=stations[e.station.pk])
+        elif e.station is not None:
+            place = Place(station=e.station)
+        else:
+            place = Place(wharf=calls[e.port_call.pk].wharf)
+        uses.append(LotUse(place, e.kit_lot, e.sampled_at, sent))
+    for warning in check_kit_lots(uses):
+        logger.warning("Kit lot accepted with a warning (PORTGUARD_KIT_LOT_CHECK=warn), user %s: %s", user.pk, warning)
 
 
 def _require_stations_in_scope(user, station_ids: set[int]) -> dict[int, KcsStation]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import access_log_views, correction_views, history_views, upload_views, views
+from . import access_log_views, correction_views, history_views, kit_views, upload_views, views
 
 urlpatterns = [
     path("stations/", views.station_list, name="stations"),
@@ -10,6 +10,14 @@ urlpatterns = [
     path("stations/<str:code>/staff/<int:person_id>/end/", views.end_staff, name="station-staff-end"),
     path("stations/<str:code>/shifts/<str:shift>/", views.change_shift, name="station-shift"),
     path("stations/<str:code>/tests/", views.record_results, name="station-tests"),
+    # Rule R7: kit stock per station and per wharf.
+    path("kits/", kit_views.kit_list, name="kits"),
+    path("stations/<str:code>/kits/", kit_views.station_kits, name="station-kits"),
+    path("stations/<str:code>/kits/deliveries/", kit_views.station_delivery, name="station-kit-deliveries"),
+    path("stations/<str:code>/kits/adjustments/", kit_views.station_adjustment, name="station-kit-adjustments"),
+    path("wharves/<str:code>/kits/", kit_views.wharf_kits, name="wharf-kits"),
+    path("wharves/<str:code>/kits/deliveries/", kit_views.wharf_delivery, name="wharf-kit-deliveries"),
+    path("wharves/<str:code>/kits/adjustments/", kit_views.wharf_adjustment, name="wharf-kit-adjustments"),
     path("people/<int:pk>/", history_views.person, name="person"),
     # Rule R8: who read personal health data, for health officers.
     path("access-log/", access_log_views.access_log, name="access-log"),

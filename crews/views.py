@@ -32,6 +32,8 @@ from .forms import (
     WeekForm,
     monday_of,
 )
+from .kit_forms import offer_lots
+from .kit_stock import Place, stock_at
 from .models import KcsStation, Person, StaffMember
 
 DAYS = 7
@@ -327,6 +329,8 @@ def render_station(
     planned_today = todays_plan(this_week, today, now)
     if sheet is None and user.has_perm("crews.add_screeningtest"):
         sheet = StationSheetForm(staff=staff)
+    if sheet is not None:
+        offer_lots(sheet, stock_at(Place(station=station)))
     may_end = user.has_perm("crews.change_staffmember") and user.has_perm("crews.delete_rosterentry")
     rows = [
         SheetRow(

@@ -36,6 +36,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vessels.view_epidemicarea",
         "vessels.view_violation",
         "vessels.add_violation",
+        "crews.view_kitdelivery",
+        "crews.add_kitdelivery",
+        "crews.view_kitadjustment",
+        "crews.add_kitadjustment",
     ],
     SUPERVISOR: [
         "vessels.view_wharf",
@@ -52,6 +56,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.view_rosterentry",
         "crews.add_rosterentry",
         "crews.delete_rosterentry",
+        "crews.view_kitdelivery",
+        "crews.add_kitdelivery",
+        "crews.view_kitadjustment",
+        "crews.add_kitadjustment",
     ],
     AUTHORITY: _READ
     + [
@@ -65,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.view_shift",
         "crews.view_staffmember",
         "crews.view_rosterentry",
+        "crews.view_kitdelivery",
+        "crews.view_kitadjustment",
     ],
     HEALTH: _READ
     + [
@@ -87,6 +97,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "crews.view_staffmember",
         "crews.view_rosterentry",
         "crews.export_person",
+        "crews.view_kitdelivery",
+        "crews.add_kitdelivery",
+        "crews.view_kitadjustment",
+        "crews.add_kitadjustment",
     ],
 }
 

@@ -429,6 +429,12 @@ PORTGUARD_RAPID_OVERDUE_HOURS = env_int("PORTGUARD_RAPID_OVERDUE_HOURS", 2)
 PORTGUARD_RT_PCR_INTERVAL_DAYS = env_int("PORTGUARD_RT_PCR_INTERVAL_DAYS", 3)
 PORTGUARD_POOL_SIZE = env_int("PORTGUARD_POOL_SIZE", 5)
 
+# Rule R7: a rapid result naming a kit lot that was not delivered to its station or wharf,
+# or that had expired on the sample day, is refused ("refuse") or kept with a warning ("warn").
+PORTGUARD_KIT_LOT_CHECK = env_str("PORTGUARD_KIT_LOT_CHECK", "refuse")
+if PORTGUARD_KIT_LOT_CHECK not in ("refuse", "warn"):
+    raise ImproperlyConfigured(f"PORTGUARD_KIT_LOT_CHECK must be refuse or warn, not {PORTGUARD_KIT_LOT_CHECK!r}")
+
 # Uploads (crew lists, lab results, rosters): a larger file or more rows is refused whole.
 PORTGUARD_UPLOAD_MAX_MB = env_int("PORTGUARD_UPLOAD_MAX_MB", 10)
 PORTGUARD_UPLOAD_MAX_ROWS = env_int("PORTGUARD_UPLOAD_MAX_ROWS", 20000)

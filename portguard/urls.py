@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from crews import correction_api, export_views, station_api, sync_api, upload_api
+from crews import correction_api, export_views, kit_api, station_api, sync_api, upload_api
 from portguard import profile_views, pwa_views
 from vessels import api as vessels_api
 from vessels import declaration_api, list_api
@@ -28,6 +28,14 @@ api_v1 = [
     path("tests/upload/", upload_api.LabResultsUpload.as_view(), name="tests-upload"),
     path("stations/", station_api.StationList.as_view(), name="stations"),
     path("stations/<str:code>/roster/", station_api.StationRoster.as_view(), name="station-roster"),
+    path("stations/<str:code>/kits/", kit_api.StationKits.as_view(), name="station-kits"),
+    path("stations/<str:code>/kits/deliveries/", kit_api.StationKitDeliveries.as_view(), name="station-kit-deliveries"),
+    path(
+        "stations/<str:code>/kits/adjustments/", kit_api.StationKitAdjustments.as_view(), name="station-kit-adjustments"
+    ),
+    path("wharves/<str:code>/kits/", kit_api.WharfKits.as_view(), name="wharf-kits"),
+    path("wharves/<str:code>/kits/deliveries/", kit_api.WharfKitDeliveries.as_view(), name="wharf-kit-deliveries"),
+    path("wharves/<str:code>/kits/adjustments/", kit_api.WharfKitAdjustments.as_view(), name="wharf-kit-adjustments"),
     path("stations/<str:code>/schedule/", station_api.StationSchedule.as_view(), name="station-schedule"),
     path(
         "stations/<str:code>/schedule.csv",

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 from crews import corrections
 from crews.access_log import door_of, record_read
 from crews.choices import ReadKind, Screening, TestResult
+from crews.kit_forms import offer_lots
+from crews.kit_stock import Place, stock_at
 from crews.manifest import add_crew_member, remove_crew_member
 from crews.results import record_tests
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
@@ -199,6 +201,8 @@ def render_call(
     )
     if sheet is None and is_open and user.has_perm("crews.add_screeningtest"):
         sheet = ScreeningSheetForm(people=clearance.people)
+    if sheet is not None:
+        offer_lots(sheet, stock_at(Place(wharf=call.wharf)))
     can_remove = is_open and user.has_perm("crews.change_crewmember")
     removals = dict([removal]) if removal else {}
     results = corrections.result_rows(

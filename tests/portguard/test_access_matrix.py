@@ -31,6 +31,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from crews.choices import TestKind, TestResult
+from crews.kit_stock import Place
+from crews.kits import DeliveryData, record_delivery
 from crews.models import HealthDataRead, KcsStation, Person
 from crews.results import TestData
 from crews.stations import create_station, load_roster, record_staff_test
@@ -196,6 +198,29 @@ def violation(w) -> dict:
 
 
 STATION = {"code": "KCS-CP-03"}
+WHARF = {"code": "CP-03"}
+
+
+def kit_delivery(w) -> dict:
+    return {
+        "delivery-lot": "LOT-N",
+        "delivery-expires_on": "2021-09-30",
+        "delivery-quantity": "10",
+        "delivery-received_at": "2021-08-12T10:30",
+    }
+
+
+def kit_adjustment(lot: str) -> Callable[[SimpleNamespace], dict]:
+    return lambda w: {"adjustment-lot": lot, "adjustment-reason": "damaged", "adjustment-quantity": "1"}
+
+
+def api_kit_adjustment(lot: str) -> Callable[[SimpleNamespace], dict]:
+    return lambda w: {"lot": lot, "reason": "damaged", "quantity": 1}
+
+
+def api_kit_delivery(w) -> dict:
+    return {"lot": "LOT-N", "expires_on": "2021-09-30", "quantity": 10}
+
 
 DOORS: dict[str, Door] = {
     # Lists: everyone signed in, each seeing their own scope.
@@ -320,6 +345,52 @@ DOORS: dict[str, Door] = {
         args=lambda w: STATION, get=CAM_PHA_STATION, post=frozenset({SUPERVISOR}), data=roster_file
     ),
     "api:station-schedule": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    # Kits (rule R7): a station's by its supervisors, a wharf's by its inspectors, all of
+    # them seen by the province and kept by health officers too.
+    "kits": Door(get=EVERYONE, hides=lambda w: "KCS-CP-03", shown_to=CAM_PHA_STATION),
+    "station-kits": Door(args=lambda w: STATION, get=CAM_PHA_STATION, seen_by=CAM_PHA_STATION),
+    "station-kit-deliveries": Door(
+        args=lambda w: STATION, post=frozenset({SUPERVISOR, HEALTH}), data=kit_delivery, seen_by=CAM_PHA_STATION
+    ),
+    "station-kit-adjustments": Door(
+        args=lambda w: STATION,
+        post=frozenset({SUPERVISOR, HEALTH}),
+        data=kit_adjustment("LOT-S"),
+        seen_by=CAM_PHA_STATION,
+    ),
+    "wharf-kits": Door(args=lambda w: WHARF, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "wharf-kit-deliveries": Door(
+        args=lambda w: WHARF, post=frozenset({INSPECTOR, HEALTH}), data=kit_delivery, seen_by=AT_CAM_PHA
+    ),
+    "wharf-kit-adjustments": Door(
+        args=lambda w: WHARF, post=frozenset({INSPECTOR, HEALTH}), data=kit_adjustment("LOT-W"), seen_by=AT_CAM_PHA
+    ),
+    "api:station-kits": Door(args=lambda w: STATION, get=CAM_PHA_STATION, seen_by=CAM_PHA_STATION),
+    "api:station-kit-deliveries": Door(
+        args=lambda w: STATION,
+        post=frozenset({SUPERVISOR, HEALTH}),
+        data=api_kit_delivery,
+        json=True,
+        seen_by=CAM_PHA_STATION,
+    ),
+    "api:station-kit-adjustments": Door(
+        args=lambda w: STATION,
+        post=frozenset({SUPERVISOR, HEALTH}),
+        data=api_kit_adjustment("LOT-S"),
+        json=True,
+        seen_by=CAM_PHA_STATION,
+    ),
+    "api:wharf-kits": Door(args=lambda w: WHARF, get=AT_CAM_PHA, seen_by=AT_CAM_PHA),
+    "api:wharf-kit-deliveries": Door(
+        args=lambda w: WHARF, post=frozenset({INSPECTOR, HEALTH}), data=api_kit_delivery, json=True, seen_by=AT_CAM_PHA
+    ),
+    "api:wharf-kit-adjustments": Door(
+        args=lambda w: WHARF,
+        post=frozenset({INSPECTOR, HEALTH}),
+        data=api_kit_adjustment("LOT-W"),
+        json=True,
+        seen_by=AT_CAM_PHA,
+    ),
     "api:station-schedule-csv": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "api:station-schedule-xlsx": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "api:station-schedule-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
@@ -447,6 +518,8 @@ def world(make_call, record, cam_pha, ha_long, inspector, outsider, supervisor, 
     station = create_station(code="KCS-CP-03", name="Trạm KCS Mông Dương", wharf=cam_pha, supervisors=[supervisor])
     create_station(code="KCS-HL-01", name="Trạm KCS Làng Khánh", wharf=ha_long, supervisors=[other_supervisor])
     load_roster(supervisor, station, roster_lines(2, 2))
+    record_delivery(supervisor, Place(station=station), DeliveryData("LOT-S", date(2021, 9, 30), 20), now=NOW)
+    record_delivery(inspector, Place(wharf=cam_pha), DeliveryData("LOT-W", date(2021, 9, 30), 20), now=NOW)
 
     cleared, ready = make_call(crew=2), make_call(crew=1)
     for call in (cleared, ready):

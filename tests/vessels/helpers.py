@@ -11,8 +11,8 @@ from vessels.services import VesselData, record_departure, register_port_call
 
 # The port call page evaluates clearance with the flags beside each status: epidemic areas
 # (R4) and violations (R5), and one query for its recorded results, corrections and authors;
-# one INSERT logs the read (rule R8).
-PORT_CALL_QUERIES = 15
+# one INSERT logs the read (rule R8); one reads the wharf's kit stock for the sheet's lot select (R7).
+PORT_CALL_QUERIES = 16
 
 
 def arrival_payload(**overrides) -> dict:
