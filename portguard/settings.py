@@ -398,10 +398,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Screening of inland-waterway vessels, crews and KCS staff in Quảng Ninh.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Several fields are called "kind" (of a vessel, of a test): give each enum its own name.
+    # Several fields are called "kind" (of a vessel, of a test, of a kit): give each enum its own name.
     "ENUM_NAME_OVERRIDES": {
         "VesselKindEnum": "vessels.choices.VesselKind",
         "TestKindEnum": "crews.choices.TestKind",
+        "KitKindEnum": "crews.choices.KitKind",
+        "KitAdjustmentReasonEnum": "crews.choices.KitAdjustmentReason",
     },
 }
 
