@@ -272,10 +272,10 @@ class KitLotRefused(DomainError):
         self.problems = problems
 
 
-def check_kit_lots(uses: Sequence[LotUse]) -> list[str]:
+def check_kit_lots(uses: Sequence[LotUse]) -> list[tuple[object, str]]:
     """Refuse (``KitLotRefused``, on ``kit_lot``) results naming a lot not delivered to
     their place, or expired on the sample day; under ``PORTGUARD_KIT_LOT_CHECK = "warn"``,
-    return those problems as warnings instead (logged by the caller). A place with no
+    return those problems as warnings instead, as ``(entry, message)``. A place with no
     delivery at all keeps no stock yet: its lots are not checked. One query, whatever
     the number of results."""
     uses = [use for use in uses if use.lot]
@@ -311,4 +311,4 @@ def check_kit_lots(uses: Sequence[LotUse]) -> list[str]:
         problems.append((use.entry, message))
     if problems and settings.PORTGUARD_KIT_LOT_CHECK != "warn":
         raise KitLotRefused(problems)
-    return [message for _entry, message in problems]
+    return problems

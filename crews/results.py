@@ -149,7 +149,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         require_calls_in_scope(user, calls.values())
         stations = _require_stations_in_scope(user, {e.station.pk for e in fresh if e.port_call is None})
         _check_on_manifest(fresh, calls)
-        _check_kit_lots(user, zip(sent, fresh, strict=True), calls, stations)
+        warned = _check_kit_lots(user, zip(sent, fresh, strict=True), calls, stations)
         tests = [
             ScreeningTest(
                 person=e.person,
@@ -171,6 +171,8 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         # Not one INSERT per row: a lab's file can hold thousands of results. Django
         # batches only as far as the database's parameter limit requires (SQLite).
         ScreeningTest.objects.bulk_create(tests)
+        for entry, test in zip(sent, tests, strict=True):
+            test.kit_warning = warned.get(id(entry), "")
         _settle_calls(calls, [t for t in tests if t.port_call_id is not None], now)
         _settle_staff(stations, [t for t in tests if t.port_call_id is None], now)
         for pk in sorted(again_ids):
@@ -208,11 +210,12 @@ def _check_kit_lots(
     entries: Iterable[tuple[TestData, TestData]],
     calls: dict[int, PortCall],
     stations: dict[int, KcsStation],
-) -> None:
+) -> dict[int, str]:
     """Rule R7: each rapid result that names a kit lot names one delivered where it was
     taken and not expired on its sample day (``kit_stock.check_kit_lots``); one query for
     the whole sheet or file. Kept with a warning in the log under the "warn" setting.
-    ``entries`` pairs each entry as sent with it placed; a refusal names the one sent."""
+    ``entries`` pairs each entry as sent with it placed; a refusal names the one sent.
+    Returns the warnings kept, by the ``id`` of the entry as sent."""
     uses = []
     for sent, e in entries:
         if e.kind != TestKind.RAPID or not e.kit_lot:
@@ -224,8 +227,17 @@ def _check_kit_lots(
         else:
             place = Place(wharf=calls[e.port_call.pk].wharf)
         uses.append(LotUse(place, e.kit_lot, e.sampled_at, sent))
-    for warning in check_kit_lots(uses):
+    warned = {}
+    for entry, warning in check_kit_lots(uses):
         logger.warning("Kit lot accepted with a warning (PORTGUARD_KIT_LOT_CHECK=warn), user %s: %s", user.pk, warning)
+        warned[id(entry)] = warning
+    return warned
+
+
+def kit_warnings(tests: Iterable[ScreeningTest]) -> list[str]:
+    """The warnings of the lots kept under ``PORTGUARD_KIT_LOT_CHECK = "warn"`` for the
+    results just recorded, each once, for the page that recorded them to show."""
+    return list(dict.fromkeys(w for t in tests if (w := getattr(t, "kit_warning", ""))))
 
 
 def _require_stations_in_scope(user, station_ids: set[int]) -> dict[int, KcsStation]:

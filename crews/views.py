@@ -35,6 +35,7 @@ from .forms import (
 from .kit_forms import offer_lots
 from .kit_stock import Place, stock_at
 from .models import KcsStation, Person, StaffMember
+from .results import kit_warnings
 
 DAYS = 7
 
@@ -274,6 +275,8 @@ def record_results(request, code: str):
         request,
         ngettext("%(count)d result saved.", "%(count)d results saved.", len(tests)) % {"count": len(tests)},
     )
+    for warning in kit_warnings(tests):
+        messages.warning(request, warning)
     return redirect(station_page(request, station, "#station-sheet"))
 
 

@@ -22,7 +22,7 @@ from crews.choices import ReadKind, Screening, TestResult
 from crews.kit_forms import offer_lots
 from crews.kit_stock import Place, stock_at
 from crews.manifest import add_crew_member, remove_crew_member
-from crews.results import record_tests
+from crews.results import kit_warnings, record_tests
 from portguard.domain import DomainError, HandoverBlocked, NotAllowed
 from portguard.pages import page
 from vessels.declarations import record_missing_declaration
@@ -284,6 +284,8 @@ def record_results(request, pk: int):
             request,
             ngettext("%(count)d result saved.", "%(count)d results saved.", len(tests)) % {"count": len(tests)},
         )
+        for warning in kit_warnings(tests):
+            messages.warning(request, warning)
         return redirect(reverse("port-call", args=[call.pk]) + "#sheet")
     return render_call(request, call, clearance=clearance, sheet=sheet, status=400)
 

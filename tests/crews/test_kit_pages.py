@@ -26,7 +26,9 @@ SAMPLED = ARRIVAL + timedelta(minutes=40)
 
 
 @pytest.fixture(autouse=True)
-def english_and_frozen_clock():
+def english_and_frozen_clock(client):
+    """Pages and messages in English (the interface's default is Vietnamese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
 
@@ -114,6 +116,18 @@ def test_a_sheet_naming_an_unknown_lot_is_refused_on_the_page_and_nothing_saved(
     assert "Kit lot LOT-OLD expired on 10/08/2021" in response.content.decode()
     assert client.post(reverse("port-call-tests", args=[call.pk]), {**data, "kit_lot": "LOT-A"}).status_code == 302
     assert ScreeningTest.objects.filter(kit_lot="LOT-A").count() == 2
+
+
+def test_under_the_warn_setting_the_sheet_keeps_an_expired_lot_and_shows_the_warning(
+    settings, client, inspector, make_call, wharf_kits
+):
+    settings.PORTGUARD_KIT_LOT_CHECK = "warn"
+    call = make_call(crew=2)
+    client.force_login(inspector)
+    data = sheet_post(call, {p: TestResult.NEGATIVE for p in people_of(call)})
+    response = client.post(reverse("port-call-tests", args=[call.pk]), {**data, "kit_lot": "LOT-OLD"}, follow=True)
+    assert ScreeningTest.objects.filter(kit_lot="LOT-OLD").count() == 2
+    assert response.content.decode().count("Kit lot LOT-OLD expired on 10/08/2021") == 1
 
 
 def test_the_station_sheet_offers_the_stations_lots_and_refuses_an_expired_one(client, rostered, supervisor):

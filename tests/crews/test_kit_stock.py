@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 
 from crews.choices import KitAdjustmentReason, TestKind, TestResult
 from crews.kit_stock import Place, stock_at, stock_of
@@ -18,6 +19,12 @@ from tests.helpers import ARRIVAL, people_of, refused
 
 SAMPLED = ARRIVAL + timedelta(hours=1)
 NOW = SAMPLED + timedelta(minutes=20)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
