@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
 from crews.choices import TestKind, TestResult
@@ -99,6 +100,17 @@ def record(inspector):
         return test
 
     return rec
+
+
+def pytest_collection_modifyitems(config, items):
+    """A pure test (a function of plain values) gives the same answer on either shape:
+    run it once, in the embedded pass, not again beside it on PostgreSQL + Redis."""
+    if django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return
+    once = pytest.mark.skip(reason="pure: the embedded pass runs it")
+    for item in items:
+        if item.get_closest_marker("pure"):
+            item.add_marker(once)
 
 
 @pytest.fixture(autouse=True)

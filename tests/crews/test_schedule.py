@@ -24,6 +24,9 @@ from crews.schedule import (
     plan_tests,
 )
 
+# Functions of plain values, no database: the embedded pass runs them (tests/conftest.py).
+pytestmark = pytest.mark.pure
+
 START = date(2021, 8, 9)  # a Monday
 SHIFTS = {"S1": (time(6), time(14)), "S2": (time(14), time(22)), "S3": (time(22), time(6))}
 
