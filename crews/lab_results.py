@@ -22,6 +22,7 @@ from vessels.scope import sees_all_wharves, visible_wharves
 from .choices import TestKind, TestResult
 from .kit_stock import KitLotRefused
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember, id_kind_of, normalise_id_number
+from .pools import printed_members
 from .stations import visible_stations
 
 LAB_COLUMNS = ("id_number", "kind", "sampled_at", "result", "pool_id", "sample_id", "lab", "port_call", "kit_lot")
@@ -178,6 +179,8 @@ class _Known:
     recorded: set[tuple[int, str, datetime, str]]
     visible_wharves: set[int] | None
     times: dict[str, datetime | str]
+    # The labelled pools the rows name: station and members by pool ID (crews.pools).
+    printed: dict[str, tuple[int, set[int]]]
 
 
 def _load_known(user, rows: Rows) -> _Known:
@@ -224,7 +227,8 @@ def _load_known(user, rows: Rows) -> _Known:
             ).values_list("person_id", "kind", "sampled_at", "result")
         )
     wharves = None if sees_all_wharves(user) else set(visible_wharves(user).values_list("pk", flat=True))
-    return _Known(people, calls, on_board, manifests, stations, recorded, wharves, times)
+    printed = printed_members({cells["pool_id"] for _row, cells in rows if cells["pool_id"]})
+    return _Known(people, calls, on_board, manifests, stations, recorded, wharves, times, printed)
 
 
 def check_lab_rows(rows: Rows, known: _Known, now: datetime) -> tuple[list[LabLine], list[dict]]:
@@ -289,6 +293,17 @@ def check_lab_rows(rows: Rows, known: _Known, now: datetime) -> tuple[list[LabLi
         call, station = None, None
         if person is not None and sampled_at is not None:
             call, station = _destination(person, sampled_at, cells["port_call"], known, add)
+        if kind == TestKind.RT_PCR_POOLED and station is not None and pool_id:
+            # KCS staff are pooled at their station, on the labels printed there.
+            printed = known.printed.get(pool_id)
+            if printed is None or printed[0] != station.pk:
+                add(
+                    "pool_id",
+                    _("%(pool)s is not a pool printed for station %(code)s: write the pool ID from the day's labels.")
+                    % {"pool": pool_id, "code": station.code},
+                )
+            elif person.pk not in printed[1]:
+                add("pool_id", _("%(name)s is not in pool %(pool)s.") % {"name": person.full_name, "pool": pool_id})
         if len(problems) > bad:
             continue
         key = (person.pk, kind, sampled_at)

@@ -387,6 +387,41 @@ class RosterEntry(models.Model):
         return f"{self.date} {self.shift.code}: {self.staff_id}"
 
 
+class PooledSample(models.Model):
+    """One staff member's RT-PCR sample in a labelled pool (rule R7), as first printed.
+
+    Stored rather than derived from the schedule: the plan of a day moves with the
+    roster, and the labels stuck on the tubes and the manifest sent to the lab must not.
+    Printing again adds pools for people planned since, and changes no printed pool.
+    """
+
+    station = models.ForeignKey(
+        KcsStation, verbose_name=_("KCS station"), related_name="pooled_samples", on_delete=models.PROTECT
+    )
+    date = models.DateField(_("date"), help_text=_("The day the sample is taken."))
+    pool = models.PositiveSmallIntegerField(_("pool"), help_text=_("The pool's number at the station that day."))
+    position = models.PositiveSmallIntegerField(_("position"), help_text=_("The sample's place in its pool."))
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), related_name="pooled_samples", on_delete=models.PROTECT
+    )
+    printed_at = models.DateTimeField(_("first printed at"))
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("first printed by"), related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["station", "date", "pool", "position"]
+        verbose_name = _("pooled sample")
+        verbose_name_plural = _("pooled samples")
+        constraints = [
+            models.UniqueConstraint(fields=["station", "date", "person"], name="pooled_sample_once_a_day"),
+            models.UniqueConstraint(fields=["station", "date", "pool", "position"], name="pooled_sample_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.pool}.{self.position}: {self.person_id}"
+
+
 NEVER_CHANGED = "The access log is append-only: an entry is never changed or deleted."
 
 

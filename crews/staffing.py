@@ -22,6 +22,7 @@ from . import schedule, stations
 from .choices import TestKind
 from .models import KcsStation, RosterEntry, ScreeningTest, Shift, StaffMember
 from .people import resolve_people
+from .pools import printed_pools
 from .results import TestData
 from .scope import require_station_in_scope
 
@@ -170,7 +171,8 @@ def record_station_sheet(
     """Record the station's sheet, all or nothing, through ``stations.record_staff_tests``
     (``crews.results.record_tests``, placed at the station): a rapid test after a shift,
     or an RT-PCR. A pooled RT-PCR goes into the pool the schedule plans for that person
-    on the sample's day (the printed week's plan, from Monday); someone with no RT-PCR
+    on the sample's day (the printed week's plan, from Monday), or, once that day's labels
+    are printed, the pool on their label (``crews.pools``); someone with no RT-PCR
     planned that day is refused, to be recorded as a single RT-PCR. Each result keeps
     its own client key, so the sheet sent twice stores each result once."""
     require_perm(user, "crews.add_screeningtest", _("You may not record test results."))
@@ -223,6 +225,8 @@ def _pooled_as_planned(station: KcsStation, entries: list[TestData], now: dateti
     pools: dict[tuple[int, date], str] = {}
     for monday in {day - timedelta(days=day.weekday()) for day in days}:
         pools |= planned_pools(station, monday, 7, now)
+    # Once a day's labels are printed, its samples belong to the pools on their labels.
+    pools |= printed_pools(station, days)
     # A result stored already (the sheet sent again) stands as it was stored, whatever the
     # plan says now: ``record_tests`` answers with it.
     keys = [

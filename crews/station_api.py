@@ -14,7 +14,8 @@ from portguard import tabular
 from portguard.api import FORBIDDEN_DOC, NOT_FOUND_DOC, error_doc
 from portguard.domain import InvalidFile
 
-from . import stations
+from . import pools, stations
+from .labels_pdf import labels_pdf, manifest_pdf
 from .models import KcsStation
 from .schedule_pdf import schedule_pdf
 
@@ -247,3 +248,131 @@ class StationScheduleFile(StationSchedule):
     )
     def get(self, request, code: str, fmt: str):
         return super().get(request, code, fmt)
+
+
+class DaySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="The day, YYYY-MM-DD; today by default.")
+
+
+DAY_PARAMETERS = [OpenApiParameter("date", OpenApiTypes.DATE, description="The day (YYYY-MM-DD); today by default.")]
+
+POOLS_EXAMPLE = {
+    "station": "KCS-CP-01",
+    "date": "2021-08-10",
+    "pools": [
+        {
+            "pool_id": "KCS-CP-01-20210810-P01-Q",
+            "samples": [
+                {
+                    "sample_id": "KCS-CP-01-20210810-P01-1-5",
+                    "position": 1,
+                    "id_number": "022190001234",
+                    "full_name": "Nguyễn Thị Hằng",
+                }
+            ],
+        }
+    ],
+}
+
+PoolsOut = inline_serializer(
+    "DayPools",
+    {
+        "station": serializers.CharField(),
+        "date": serializers.DateField(),
+        "pools": inline_serializer(
+            "Pool",
+            {
+                "pool_id": serializers.CharField(help_text="As printed; the lab uploads it in the column pool_id."),
+                "samples": inline_serializer(
+                    "PooledSample",
+                    {
+                        "sample_id": serializers.CharField(),
+                        "position": serializers.IntegerField(),
+                        "id_number": serializers.CharField(),
+                        "full_name": serializers.CharField(),
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+    },
+)
+
+POOLS_DESCRIPTION = (
+    "The day's RT-PCR samples in their labelled pools (rule R7). The first request for a day keeps its pools "
+    "as the schedule plans them; later requests add pools for people planned since and never change a pool "
+    "already given, so labels printed twice carry the same IDs."
+)
+
+
+def day_of(request):
+    form = DaySerializer(data=request.query_params)
+    form.is_valid(raise_exception=True)
+    return form.validated_data.get("date") or timezone.localdate()
+
+
+class StationPools(APIView):
+    """A day's labelled pools as JSON, or as the manifest's CSV or PDF when the route gives ``fmt``."""
+
+    @extend_schema(
+        parameters=DAY_PARAMETERS,
+        responses={
+            200: OpenApiResponse(PoolsOut, examples=[OpenApiExample("One pool", value=POOLS_EXAMPLE)]),
+            404: NOT_IN_SCOPE,
+        },
+        summary="A station's labelled pools of a day",
+        description=POOLS_DESCRIPTION,
+    )
+    def get(self, request, code: str, fmt: str = "json"):
+        station = station_or_404(request, code)
+        day = day_of(request)
+        now = timezone.now()
+        printed = pools.day_pools(request.user, station, day, now)
+        if fmt == "json":
+            return HttpResponse(printed.json(), content_type="application/json")
+        if fmt == "pdf":
+            body, content_type = manifest_pdf(printed, printed_at=now), "application/pdf"
+        else:
+            body, content_type = tabular.to_csv(printed.rows(), pools.MANIFEST_COLUMNS), "text/csv; charset=utf-8"
+        return _attachment(body, content_type, f"pools-{station.code}-{day.isoformat()}.{fmt}")
+
+
+class StationPoolsFile(StationPools):
+    @extend_schema(
+        parameters=DAY_PARAMETERS,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 with BOM, a row per sample"),
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="A4, for the lab"),
+            404: NOT_IN_SCOPE,
+        },
+        summary="A station's pool manifest of a day as a CSV or PDF file",
+        description=POOLS_DESCRIPTION,
+    )
+    def get(self, request, code: str, fmt: str):
+        return super().get(request, code, fmt)
+
+
+class StationLabels(APIView):
+    @extend_schema(
+        parameters=DAY_PARAMETERS,
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="A4 sheets of 3 × 8 labels of 70 × 37 mm, each with a QR code"
+            ),
+            404: NOT_IN_SCOPE,
+        },
+        summary="A station's sample labels of a day, to print",
+        description=POOLS_DESCRIPTION,
+    )
+    def get(self, request, code: str):
+        station = station_or_404(request, code)
+        day = day_of(request)
+        printed = pools.day_pools(request.user, station, day)
+        return _attachment(labels_pdf(printed), "application/pdf", f"labels-{station.code}-{day.isoformat()}.pdf")
+
+
+def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

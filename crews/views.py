@@ -144,6 +144,15 @@ def schedule_file_url(station: KcsStation, fmt: str, start: date) -> str:
     return reverse(f"api:station-schedule-{fmt}", args=[station.code]) + "?" + query
 
 
+def pool_file_urls(station: KcsStation, day: date) -> dict[str, str]:
+    """The day's sample labels and pool manifest (rule R7)."""
+    query = "?" + urlencode({"date": day.isoformat()})
+    return {
+        name: reverse(f"api:station-{route}", args=[station.code]) + query
+        for name, route in (("labels", "labels-pdf"), ("manifest_pdf", "pools-pdf"), ("manifest_csv", "pools-csv"))
+    }
+
+
 # --- Pages ---------------------------------------------------------------------------
 
 
@@ -354,6 +363,8 @@ def render_station(
         else []
     )
     record_read(user, ReadKind.STATION_SHEET, **door_of(request), station=station, count=len(staff))
+    # The day's labels: today's when this week is shown, else the week's first day's.
+    label_day = today if start <= today < start + timedelta(days=DAYS) else start
     return page(
         request,
         "crews/station.html",
@@ -377,6 +388,8 @@ def render_station(
             "upload_form": upload_form or (RosterUploadForm() if can_load else None),
             "refused": refused,
             "files": {fmt: schedule_file_url(station, fmt, start) for fmt in ("pdf", "csv", "xlsx")},
+            "label_day": label_day,
+            "pool_files": pool_file_urls(station, label_day),
             "rapid_overdue_hours": int(stations.rules().overdue_after.total_seconds() // 3600),
             "rt_pcr_days": stations.rules().interval_days,
             "results": corrections.result_rows(

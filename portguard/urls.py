@@ -55,6 +55,20 @@ api_v1 = [
         {"fmt": "pdf"},
         name="station-schedule-pdf",
     ),
+    path("stations/<str:code>/pools/", station_api.StationPools.as_view(), name="station-pools"),
+    path(
+        "stations/<str:code>/pools.csv",
+        station_api.StationPoolsFile.as_view(),
+        {"fmt": "csv"},
+        name="station-pools-csv",
+    ),
+    path(
+        "stations/<str:code>/pools.pdf",
+        station_api.StationPoolsFile.as_view(),
+        {"fmt": "pdf"},
+        name="station-pools-pdf",
+    ),
+    path("stations/<str:code>/labels.pdf", station_api.StationLabels.as_view(), name="station-labels-pdf"),
 ]
 
 urlpatterns = [

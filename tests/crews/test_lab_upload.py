@@ -189,9 +189,10 @@ def test_a_result_already_recorded_is_refused(make_call, inspector):
 
 def test_kcs_staff_results_go_to_their_station(rostered, supervisor, inspector):
     station = rostered(staff=2, days=1)
+    # (Their pooled samples name the pools printed at the station: tests/crews/test_labelled_pools.py.)
     text = rows(
-        f"{staff_id(0)},rt_pcr_pooled,09/08/2021 15:00,negative,K-1,{LAB}",
-        f"{staff_id(1)},rt_pcr_pooled,09/08/2021 15:00,negative,K-1,{LAB}",
+        f"{staff_id(0)},rt_pcr,09/08/2021 15:00,negative,,{LAB}",
+        f"{staff_id(1)},rt_pcr,09/08/2021 15:00,negative,,{LAB}",
     )
     with refused("invalid_file", InvalidFile) as error:  # an inspector of the wharf does not supervise its station
         load_lab_results(inspector, csv_file(text))

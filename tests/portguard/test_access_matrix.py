@@ -394,6 +394,11 @@ DOORS: dict[str, Door] = {
     "api:station-schedule-csv": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "api:station-schedule-xlsx": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     "api:station-schedule-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    # Rule R7: a day's labelled pools, as the schedule is seen.
+    "api:station-pools": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-pools-csv": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-pools-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
+    "api:station-labels-pdf": Door(args=lambda w: STATION, get=CAM_PHA_STATION),
     # The API of port calls and tests.
     "api:port-calls": Door(
         get=READERS,
