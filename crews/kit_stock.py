@@ -287,6 +287,7 @@ def check_kit_lots(uses: Sequence[LotUse]) -> list[tuple[object, str]]:
     for station_id, wharf_id, lot, expires_on in (
         KitDelivery.objects.filter(_place_filter(station_ids, wharf_ids, "station_id", "wharf_id"), kind=KitKind.RAPID)
         .values_list("station_id", "wharf_id", "lot", "expires_on")
+        .order_by()
         .distinct()
     ):
         expiry.setdefault((station_id, wharf_id), {})[lot] = expires_on
