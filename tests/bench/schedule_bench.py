@@ -1,12 +1,14 @@
 """The printed test schedule (rule R3) for one station of 500 staff × 28 days, as JSON,
 CSV and PDF through the API, each beside a floor measured in the same run: for the JSON
 and the CSV, a plain read of the same roster rows dumped as they come; for the PDF, a
-bare reportlab table of the same cells."""
+bare reportlab table of the same cells. Then the day's sample labels of the same station
+(rule R7) beside a bare reportlab page of the same QR codes."""
 
 import csv
 import io
 import json
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 STAFF = 500
@@ -152,11 +154,46 @@ def _bare_pdf(weeks):
     return build
 
 
+def _bare_codes(printed):
+    """The same QR codes as the day's label sheet, drawn in the same places with nothing
+    else: no text, no font."""
+    from reportlab.graphics import renderPDF
+    from reportlab.pdfgen import canvas
+
+    from crews import labels_pdf
+
+    codes = [
+        code
+        for pool in printed.pools
+        for code in (
+            labels_pdf.pool_code(pool, printed),
+            *(labels_pdf.sample_code(sample, pool, printed) for sample in pool.samples),
+        )
+    ]
+    per_page = labels_pdf.COLUMNS * labels_pdf.ROWS
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        pdf = canvas.Canvas(buffer, pagesize=labels_pdf.A4, pageCompression=1)
+        for index, code in enumerate(codes):
+            if index and index % per_page == 0:
+                pdf.showPage()
+            place = index % per_page
+            x = (place % labels_pdf.COLUMNS) * labels_pdf.LABEL_WIDTH
+            y = labels_pdf.A4[1] - (place // labels_pdf.COLUMNS + 1) * labels_pdf.LABEL_HEIGHT
+            renderPDF.draw(labels_pdf.qr_drawing(code), pdf, x, y)
+        pdf.showPage()
+        pdf.save()
+        return buffer.getvalue()
+
+    return build, len(codes)
+
+
 def run() -> list[dict]:
     from django.db import connection
     from rest_framework.test import APIClient
 
-    from crews import schedule_pdf
+    from crews import pools, schedule_pdf
     from crews.stations import plan_station
     from tests.bench.live_delivery import latency_row
 
@@ -185,6 +222,18 @@ def run() -> list[dict]:
     planned = len(json.loads(json_get().content))
     weeks = schedule_pdf.week_cells(plan_station(station, start, DAYS), start, DAYS)
     size = f"{STAFF} staff × {DAYS} days"
+    # The busiest RT-PCR day of the week (from Monday, as printed) the period is half through.
+    middle = start + timedelta(days=DAYS // 2)
+    week = plan_station(station, middle - timedelta(days=middle.weekday()), 7)
+    today = Counter(test[1] for test in week.planned if test[3] == "rt_pcr").most_common(1)[0][0]
+
+    def labels_get():
+        response = client.get(f"/api/v1/stations/{station.code}/labels.pdf?date={today.isoformat()}")
+        assert response.status_code == 200, response.status_code
+        return response
+
+    labels_get()  # the day's first print keeps its pools; the row times the prints after it
+    bare_codes, codes = _bare_codes(pools.day_pools(user, station, today))
     return [
         latency_row(
             f"schedule JSON, {size} ({planned} planned tests)",
@@ -200,6 +249,11 @@ def run() -> list[dict]:
             f"schedule PDF, {size}",
             *_timed(pdf_get, _bare_pdf(weeks), PDF_REPEATS),
             floor_name="bare reportlab table of the same cells (DejaVu Sans, no styling)",
+        ),
+        latency_row(
+            f"sample labels PDF of a day, {STAFF} staff ({codes} QR codes)",
+            *_timed(labels_get, bare_codes, PDF_REPEATS),
+            floor_name="bare reportlab pages of the same QR codes in the same places (no text)",
         ),
         {
             "name": f"schedule JSON request, {SMALL_STAFF} staff: queries",
