@@ -152,7 +152,9 @@ def lab_guide() -> list[tuple[str, str, str]]:
             "pool_id",
             _("for pools"),
             _("The pool of a pooled sample: one row per person, all with the pool's result (at most %(n)d a pool).")
-            % {"n": settings.PORTGUARD_POOL_SIZE},
+            % {"n": settings.PORTGUARD_POOL_SIZE}
+            + " "
+            + _("For KCS staff, the pool ID printed on the station's labels and pool manifest."),
         ),
         ("sample_id", no, _("The lab's own sample ID.")),
         ("lab", no, _("The laboratory's name.")),
