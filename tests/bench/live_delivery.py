@@ -125,7 +125,7 @@ def _scene():
     return call, [f"0220{i:08d}" for i in range(EVENTS)], token
 
 
-async def _measure_portguard(daphne, token, call_id, ids):
+async def _measure_portguard(daphne, token, call_id, ids, redis_url):
     from django.utils import timezone
 
     audience = Audience(_portguard_key)
@@ -148,8 +148,29 @@ async def _measure_portguard(daphne, token, call_id, ids):
         assert status == 201, status
         await asyncio.wait_for(done.wait(), 60)
         latencies.append(time.perf_counter() - started)
+    fan_out = await _measure_fan_out(audience, redis_url, ids)
     await audience.close()
-    return latencies, per_socket_kib
+    return latencies, fan_out, per_socket_kib
+
+
+async def _measure_fan_out(audience, redis_url: str, ids):
+    """The same sockets, sent one event's frame through the channel layer straight to
+    the wharf's group, as the broadcast helper sends it after a commit: daphne's share
+    (Redis to the last socket) without the HTTP request and its write."""
+    from realtime.broadcast import wharf_group
+    from realtime.layers import RedisPubSubChannelLayer
+
+    layer = RedisPubSubChannelLayer(hosts=[redis_url])
+    latencies = []
+    for id_number in ids:
+        done = audience.expect(id_number)
+        frame = json.dumps([{"type": "test.recorded", "test": {"id_number": id_number, "result": "negative"}}])
+        started = time.perf_counter()
+        await layer.group_send(wharf_group("CP-03"), {"type": "dashboard.event", "text": frame})
+        await asyncio.wait_for(done.wait(), 60)
+        latencies.append(time.perf_counter() - started)
+    await layer.flush()
+    return latencies
 
 
 async def _measure_floor(port: int, redis_url: str, ids):
@@ -193,7 +214,7 @@ def run() -> list[dict]:
     redis = PrivateRedis()
     daphne = Daphne(redis.url)
     with running(redis, daphne):
-        portguard, per_socket_kib = asyncio.run(_measure_portguard(daphne, token, call.pk, ids))
+        portguard, fan_out, per_socket_kib = asyncio.run(_measure_portguard(daphne, token, call.pk, ids, redis.url))
         raw = asyncio.run(_measure_raw_redis(redis.url))
         port = free_port()
         floor_server = subprocess.Popen(
@@ -210,6 +231,12 @@ def run() -> list[dict]:
         latency_row(
             f"result recorded over HTTP → event on the last of {SOCKETS} sockets (one daphne)",
             portguard,
+            floor,
+            floor_name=f"plain websockets server relaying Redis to {SOCKETS} sockets",
+        ),
+        latency_row(
+            f"Redis publish of one event's frame → the last of {SOCKETS} sockets (one daphne, fan-out only)",
+            fan_out,
             floor,
             floor_name=f"plain websockets server relaying Redis to {SOCKETS} sockets",
         ),
