@@ -1,0 +1,204 @@
+"""The rapid kits each station and wharf will need over the next days (rule R7), beside
+its stock, and the day the stock runs out.
+
+- A **station** needs one kit per rapid test the R3 schedule plans from its roster (one
+  after each shift rostered that day).
+- A **wharf** needs one kit per person expected: the average number of people on the
+  arrivals of the same weekday over the last ``WEEKS`` weeks (rounded up), plus the
+  people on the declarations expected that day that are not arrivals yet.
+
+The stock is carried forward day by day, first-expiring lot first, and a lot is no use
+after its expiry date: a place *runs out* on the first day its usable stock does not
+cover that day's need. ``project`` is the pure core (no database, no clock); ``forecast``
+reads any number of places in four queries."""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from vessels.models import Declaration, PortCall
+
+from . import schedule
+from .choices import KitKind
+from .kit_stock import Place, PlaceKey, PlaceStock, stock_of
+from .models import RosterEntry
+
+DAYS = 7
+WEEKS = 4
+# Under this many days of stock, a place is short (the live alert's threshold).
+SHORT_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DayNeed:
+    day: date
+    need: int
+    # Usable kits at the start of the day (not expired that day), after the days before.
+    available: int
+
+    @property
+    def covered(self) -> bool:
+        return self.available >= self.need
+
+
+@dataclass
+class Forecast:
+    place: Place
+    stock: PlaceStock
+    days: list[DayNeed] = field(default_factory=list)
+
+    @property
+    def runs_out_on(self) -> date | None:
+        """The first day whose need the usable stock does not cover; None if it lasts."""
+        return next((d.day for d in self.days if not d.covered), None)
+
+    @property
+    def total_need(self) -> int:
+        return sum(d.need for d in self.days)
+
+    @property
+    def short(self) -> bool:
+        """Under ``SHORT_DAYS`` days of stock: it runs out within them."""
+        out = self.runs_out_on
+        return out is not None and bool(self.days) and (out - self.days[0].day).days < SHORT_DAYS
+
+
+def project(lots: Iterable[tuple[date, int]], needs: Sequence[tuple[date, int]]) -> list[DayNeed]:
+    """Carry ``lots`` (expiry date, kits on hand) through ``needs`` (day, kits needed),
+    in day order: each day uses the first-expiring lots not expired that day. Pure."""
+    left = sorted([expires_on, on_hand] for expires_on, on_hand in lots if on_hand > 0)
+    result = []
+    for day, need in needs:
+        usable = [lot for lot in left if lot[0] >= day]
+        result.append(DayNeed(day, need, sum(lot[1] for lot in usable)))
+        take = need
+        for lot in usable:
+            used = min(take, lot[1])
+            lot[1] -= used
+            take -= used
+    return result
+
+
+def station_needs(roster: Iterable[schedule.RosterRow], start: date, days: int = DAYS) -> dict[date, int]:
+    """Rapid tests the R3 schedule plans each day of ``[start, start + days)``. Pure."""
+    needs = dict.fromkeys((start + timedelta(days=i) for i in range(days)), 0)
+    for planned in schedule.plan_tuples(roster, start, days):
+        if planned[3] == schedule.RAPID and planned[1] in needs:
+            needs[planned[1]] += 1
+    return needs
+
+
+def wharf_needs(
+    past: Mapping[date, int], declared: Mapping[date, int], start: date, days: int = DAYS, weeks: int = WEEKS
+) -> dict[date, int]:
+    """People expected each day: the mean of the people arrived (``past``, by local day)
+    on the same weekday of the ``weeks`` weeks before ``start``, rounded up, plus the
+    people declared for that day. Pure."""
+    needs = {}
+    for i in range(days):
+        day = start + timedelta(days=i)
+        same_weekday = [day - timedelta(weeks=w) for w in range(1, weeks + 1)]
+        # A day less than a week after start has its weekdays before start; later ones
+        # (if days > 7) count only the weeks already past.
+        seen = [past.get(d, 0) for d in same_weekday if d < start]
+        mean = math.ceil(sum(seen) / weeks) if seen else 0
+        needs[day] = mean + declared.get(day, 0)
+    return needs
+
+
+# --- Reads -------------------------------------------------------------------------------
+
+
+def _local_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
+
+
+def _rosters(station_ids: list[int], start: date, days: int) -> dict[int, list[tuple]]:
+    """Each station's roster rows over the period and the schedule's look-ahead; one query."""
+    rows: dict[int, list[tuple]] = defaultdict(list)
+    if not station_ids:
+        return rows
+    horizon = start + timedelta(days=days + schedule.lookahead_days())
+    for station_id, staff_id, day, code, starts, ends in (
+        RosterEntry.objects.filter(staff__station_id__in=station_ids, date__gte=start, date__lt=horizon)
+        .order_by()
+        .values_list("staff__station_id", "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at")
+    ):
+        rows[station_id].append((staff_id, day, code, starts, ends))
+    return rows
+
+
+def _arrived(wharf_ids: list[int], start: date, weeks: int) -> dict[int, dict[date, int]]:
+    """People on the manifests of each wharf's arrivals of the ``weeks`` weeks before
+    ``start``, by local day of arrival; one query."""
+    past: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    if not wharf_ids:
+        return past
+    calls = (
+        PortCall.objects.filter(
+            wharf_id__in=wharf_ids,
+            arrived_at__gte=_local_day_start(start - timedelta(weeks=weeks)),
+            arrived_at__lt=_local_day_start(start),
+        )
+        .annotate(people=Count("crew", filter=Q(crew__removed_at__isnull=True)))
+        .order_by()
+        .values_list("wharf_id", "arrived_at", "people")
+    )
+    for wharf_id, arrived_at, people in calls:
+        past[wharf_id][timezone.localdate(arrived_at)] += people
+    return past
+
+
+def _declared(wharf_ids: list[int], start: date, days: int) -> dict[int, dict[date, int]]:
+    """People on each wharf's declarations expected in the period and not yet arrived,
+    by local day; one query."""
+    declared: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    if not wharf_ids:
+        return declared
+    rows = (
+        Declaration.objects.filter(
+            wharf_id__in=wharf_ids,
+            port_call__isnull=True,
+            expected_at__gte=_local_day_start(start),
+            expected_at__lt=_local_day_start(start + timedelta(days=days)),
+        )
+        .annotate(declared_people=Count("people"))
+        .order_by()
+        .values_list("wharf_id", "expected_at", "declared_people")
+    )
+    for wharf_id, expected_at, people in rows:
+        declared[wharf_id][timezone.localdate(expected_at)] += people
+    return declared
+
+
+def forecast(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, Forecast]:
+    """Each place's need for ``[start, start + days)`` beside its rapid kit stock. Four
+    queries for any number of places: the stock, the stations' rosters, the wharves'
+    past arrivals and their declarations (those not needed are skipped)."""
+    if not places:
+        return {}
+    stocks = stock_of(places)
+    station_ids = [p.station.pk for p in places if p.station]
+    wharf_ids = [p.wharf.pk for p in places if p.wharf]
+    rosters = _rosters(station_ids, start, days)
+    past = _arrived(wharf_ids, start, WEEKS)
+    declared = _declared(wharf_ids, start, days)
+    result = {}
+    for place in places:
+        stock = stocks[place.key]
+        if place.station:
+            needs = station_needs(rosters.get(place.station.pk, ()), start, days)
+        else:
+            needs = wharf_needs(past.get(place.wharf.pk, {}), declared.get(place.wharf.pk, {}), start, days)
+        lots = [(lot.expires_on, lot.on_hand) for lot in stock.lots if lot.kind == KitKind.RAPID]
+        result[place.key] = Forecast(place, stock, project(lots, sorted(needs.items())))
+    return result
+
+
+def forecast_at(place: Place, start: date, days: int = DAYS) -> Forecast:
+    return forecast([place], start, days)[place.key]
