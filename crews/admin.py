@@ -7,7 +7,7 @@ from portguard import roles
 from portguard.domain import DomainError
 from vessels.admin import ReadOnlyAdminMixin, role_members
 
-from .models import CrewMember, HealthDataRead, KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
+from .models import CrewMember, HealthDataRead, KcsStation, Lab, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .stations import ensure_default_shifts
 
 
@@ -62,9 +62,9 @@ class ShiftInline(admin.TabularInline):
 
 @admin.register(KcsStation)
 class KcsStationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "wharf"]
+    list_display = ["code", "name", "wharf", "lab"]
     list_filter = ["wharf__locality", "wharf"]
-    list_select_related = ["wharf"]
+    list_select_related = ["wharf", "lab"]
     search_fields = ["code", "name", "wharf__code", "wharf__name"]
     filter_horizontal = ["supervisors"]
     inlines = [ShiftInline]
@@ -78,6 +78,12 @@ class KcsStationAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # After the inline: a station saved without shifts gets the default 06–14, 14–22, 22–06.
         ensure_default_shifts(form.instance)
+
+
+@admin.register(Lab)
+class LabAdmin(admin.ModelAdmin):
+    list_display = ["name", "capacity_single", "capacity_pooled"]
+    search_fields = ["name"]
 
 
 @admin.register(StaffMember)

@@ -236,6 +236,27 @@ class ScreeningTest(models.Model):
         super().save(*args, **kwargs)
 
 
+class Lab(models.Model):
+    """A laboratory that runs the RT-PCR samples of the stations assigned to it (rule R7).
+    A day whose planned samples exceed either capacity is flagged (crews.lab_capacity)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    capacity_single = models.PositiveIntegerField(
+        _("single samples a day"), help_text=_("How many single RT-PCR samples (crew) the lab can run a day.")
+    )
+    capacity_pooled = models.PositiveIntegerField(
+        _("pools a day"), help_text=_("How many pools of KCS staff samples the lab can run a day.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lab")
+        verbose_name_plural = _("labs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class KcsStation(models.Model):
     """A TKV inspection (KCS) station on duty at a wharf (rule R3)."""
 
@@ -254,6 +275,15 @@ class KcsStation(models.Model):
         related_name="supervised_stations",
         blank=True,
         help_text=_("TKV supervisors who manage this station's staff, rosters and tests."),
+    )
+    lab = models.ForeignKey(
+        Lab,
+        verbose_name=_("lab"),
+        related_name="stations",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text=_("The lab that runs the station's RT-PCR samples."),
     )
 
     class Meta:

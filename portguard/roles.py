@@ -125,6 +125,7 @@ _ADMIN_EDITS = {
     "vessels.vessel",
     "crews.person",
     "crews.kcsstation",
+    "crews.lab",
     "crews.shift",
     "crews.staffmember",
 }
