@@ -16,8 +16,9 @@ from portguard.domain import DomainError
 from portguard.pages import page
 
 from . import kits
+from .kit_forecast import forecast, forecast_at
 from .kit_forms import AdjustmentForm, DeliveryForm
-from .kit_stock import Place, stock_at, stock_of, visible_place, visible_places
+from .kit_stock import Place, stock_at, visible_place, visible_places
 from .models import KitAdjustment, KitDelivery
 
 # The newest records shown under the stock; the stock itself counts them all.
@@ -47,9 +48,9 @@ def kits_url(place: Place) -> str:
 def kit_list(request):
     _require_view(request.user)
     places = visible_places(request.user)
-    stocks = stock_of(places)
     today = timezone.localdate()
-    rows = [(place, stocks[place.key], kits_url(place)) for place in places]
+    forecasts = forecast(places, today)
+    rows = [(place, forecasts[place.key].stock, kits_url(place), forecasts[place.key]) for place in places]
     return page(request, "crews/kit_list.html", {"rows": rows, "today": today})
 
 
@@ -62,7 +63,9 @@ def render_kits(
     status: int = 200,
 ):
     user = request.user
-    stock = stock_at(place)
+    today = timezone.localdate()
+    place_forecast = forecast_at(place, today)
+    stock = place_forecast.stock
     deliveries = KitDelivery.objects.filter(**place.filter()).select_related("received_by")[:RECENT]
     adjustments = KitAdjustment.objects.filter(**place.filter()).select_related("recorded_by")[:RECENT]
     may_deliver = user.has_perm("crews.add_kitdelivery")
@@ -74,7 +77,8 @@ def render_kits(
         {
             "place": place,
             "stock": stock,
-            "today": timezone.localdate(),
+            "forecast": place_forecast,
+            "today": today,
             "deliveries": deliveries,
             "adjustments": adjustments,
             "delivery_form": delivery_form or (DeliveryForm() if may_deliver else None),

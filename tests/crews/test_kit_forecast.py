@@ -2,9 +2,13 @@
 days beside its stock, and the day the stock runs out. Expected numbers are worked out
 by hand in each test."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import translation
 
 from crews.kit_forecast import forecast, project, wharf_needs
 from crews.kit_stock import Place
@@ -133,3 +137,42 @@ def test_queries_stay_constant_with_more_places(
     assert result[(None, ha_long.pk)].runs_out_on == day(2)
     assert [d.need for d in result[(other.pk, None)].days] == [3] * 7
     assert result[(other.pk, None)].runs_out_on == MONDAY
+
+
+# --- The pages ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_monday(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"), time_machine.travel(datetime(2021, 8, 16, 7, 0, tzinfo=VN), tick=False):
+        yield
+
+
+def cells(page: str, name: str) -> list[str]:
+    return re.findall(rf"<td data-{name}>(\d+)</td>", page)
+
+
+def test_the_kits_pages_show_the_week_and_the_day_the_stock_runs_out(
+    client, on_monday, scenario, inspector, supervisor, station
+):
+    client.force_login(inspector)
+    page = client.get(reverse("wharf-kits", args=["CP-03"])).content.decode()
+    assert cells(page, "need") == ["1", "2", "4", "0", "0", "0", "0"]
+    assert cells(page, "available") == ["7", "4", "2", "0", "0", "0", "0"]
+    assert 'data-runs-out="2021-08-18"' in page and "Runs out on 18/08/2021" in page
+    assert "data-short" not in page
+    client.force_login(supervisor)
+    page = client.get(reverse("station-kits", args=[station.code])).content.decode()
+    assert cells(page, "need") == ["2"] * 7
+    assert 'data-runs-out="2021-08-17" data-short' in page
+    overview = client.get(reverse("kits")).content.decode()
+    assert 'data-runs-out="2021-08-17" data-short' in overview
+
+
+def test_the_kits_pages_speak_vietnamese(client, on_monday, scenario, supervisor, station):
+    client.force_login(supervisor)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    with translation.override("vi"):
+        page = client.get(reverse("station-kits", args=[station.code])).content.decode()
+    assert "Hết kit vào ngày 17/08/2021" in page and "7 ngày tới" in page

@@ -257,11 +257,13 @@ def test_the_kits_pages_and_api_run_a_fixed_number_of_queries(
     lots, crew = stocked
     client.force_login(inspector)
     # The session, the user and their permissions, the wharf, the stock (one query), the
-    # deliveries and adjustments shown with who recorded them, the role in the header.
-    with django_assert_max_num_queries(9):
+    # forecast's past arrivals and declarations (two), the deliveries and adjustments
+    # shown with who recorded them, the role in the header.
+    with django_assert_max_num_queries(11):
         page = client.get(reverse("wharf-kits", args=["CP-03"])).content.decode()
     assert page.count("data-delivery=") == lots and page.count("data-adjustment=") == lots
-    with django_assert_max_num_queries(8):
+    # The forecast adds the wharves' past arrivals and declarations.
+    with django_assert_max_num_queries(10):
         page = client.get(reverse("kits")).content.decode()
     assert 'data-kit-place="CP-03"' in page
     api = client_for(inspector)
