@@ -34,6 +34,7 @@ from .forms import (
 )
 from .kit_forms import offer_lots
 from .kit_stock import Place, stock_at
+from .lab_load import over_days
 from .models import KcsStation, Person, StaffMember
 from .results import kit_warnings
 
@@ -400,6 +401,7 @@ def render_station(
                 records_there=user.has_perm("crews.add_screeningtest"),
             ),
             "result_choices": TestResult.choices,
+            "lab_over": over_days(station.lab, today),
         },
         status=status,
     )
