@@ -13,6 +13,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from crews.choices import TestKind, TestResult
+from crews.kit_forecast import forecast, forecast_at
+from crews.kit_stock import Place, visible_places
 from portguard.pages import page
 from realtime.snapshot import dashboard_snapshot
 from vessels.scope import sees_all_wharves, visible_wharves
@@ -84,11 +86,18 @@ def live_config(socket_path: str) -> dict[str, Any]:
 def wharf_dashboard(request, code: str):
     wharf = get_object_or_404(visible_wharves(request.user), code=code)
     snapshot = dashboard_snapshot(request.user, wharf, declarations=False)  # the page lists them itself
+    # The day the wharf's kits run out (rule R7), for those who see its kits.
+    kit_forecast = (
+        forecast_at(Place(wharf=wharf), timezone.localdate())
+        if request.user.has_perm("crews.view_kitdelivery")
+        else None
+    )
     return page(
         request,
         "vessels/dashboard_wharf.html",
         {
             "wharf": wharf,
+            "kit_forecast": kit_forecast,
             "cards": live_cards(snapshot["port_calls"]),
             "overdue_staff": snapshot["overdue_staff"],
             "live_config": live_config(f"/ws/wharves/{quote(wharf.code)}/"),
@@ -144,11 +153,18 @@ def province_dashboard(request):
         }
         for w in snapshot["wharves"]
     ]
+    # The stations and wharves whose kits run out within the week (rule R7), soonest first.
+    forecasts = forecast(visible_places(request.user), timezone.localdate())
+    kit_shortages = sorted(
+        (f for f in forecasts.values() if f.runs_out_on),
+        key=lambda f: (f.runs_out_on, not f.place.is_station, f.place.code),
+    )
     return page(
         request,
         "vessels/dashboard_province.html",
         {
             "rows": rows,
+            "kit_shortages": kit_shortages,
             "totals": {
                 **wharf_tally(snapshot["port_calls"]),
                 "pending": sum(1 for s in snapshot["port_calls"] if s["awaits_approval"]),

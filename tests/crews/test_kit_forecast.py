@@ -176,3 +176,15 @@ def test_the_kits_pages_speak_vietnamese(client, on_monday, scenario, supervisor
     with translation.override("vi"):
         page = client.get(reverse("station-kits", args=[station.code])).content.decode()
     assert "Hết kit vào ngày 17/08/2021" in page and "7 ngày tới" in page
+
+
+def test_the_dashboards_say_when_the_kits_run_out(client, on_monday, scenario, inspector, authority, station):
+    client.force_login(inspector)
+    page = client.get(reverse("wharf-dashboard", args=["CP-03"])).content.decode()
+    assert 'data-runs-out="2021-08-18"' in page and "Runs out on 18/08/2021" in page
+    client.force_login(authority)
+    page = client.get(reverse("province-dashboard")).content.decode()
+    shortages = re.search(r"<section[^>]*data-kit-shortages.*?</section>", page, re.S).group(0)
+    # Soonest first: the station on the 17th (under 2 days), the wharf on the 18th.
+    assert re.findall(r'data-kit-place="([^"]+)"', shortages) == [station.code, "CP-03"]
+    assert re.findall(r'data-runs-out="([^"]+)"', shortages) == ["2021-08-17", "2021-08-18"]

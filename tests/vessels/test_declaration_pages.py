@@ -296,7 +296,7 @@ def test_the_wharf_dashboard_lists_expected_arrivals_with_who_is_flagged(public,
 
 # The wharf dashboard's own queries (tests/vessels/test_dashboard_pages.py), and its
 # expected arrivals: the declarations, their people, their ports and the epidemic areas.
-DASHBOARD_WITH_DECLARATIONS_QUERIES = 15 + 3
+DASHBOARD_WITH_DECLARATIONS_QUERIES = 18 + 3
 
 
 @pytest.mark.parametrize("size", [1, 8])
