@@ -8,11 +8,12 @@
   weekday over the last 4 weeks at the wharves of the lab's stations (rounded up).
 
 A day is over capacity when either count exceeds the lab's capacity
-(``crews.lab_capacity``). Four queries for a lab, whatever its number of stations and
-staff. The province balancing (``lab_capacity.balance``) is not applied here yet: the
-load shown is the schedule's as printed."""
+(``crews.lab_capacity``). Four queries for any number of labs, stations and staff.
+The province balancing (``lab_capacity.balance``) is not applied here yet: the load
+shown is the schedule's as printed."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.db.models import Min, OuterRef, Q, Subquery
@@ -33,9 +34,17 @@ def _current_tests():
 
 def lab_outlook(lab: Lab, start: date, days: int = DAYS) -> list[LabDay]:
     """The lab's load for each day of ``[start, start + days)``; four queries."""
-    stations = list(KcsStation.objects.filter(lab=lab).order_by().values_list("pk", "wharf_id"))
-    station_ids = [pk for pk, _wharf in stations]
-    wharf_ids = {wharf for _pk, wharf in stations}
+    return outlooks([lab], start, days)[lab.pk]
+
+
+def outlooks(labs: Sequence[Lab], start: date, days: int = DAYS) -> dict[int, list[LabDay]]:
+    """Each lab's load for each day of ``[start, start + days)``, by lab id; four queries
+    whatever the number of labs, stations and staff."""
+    if not labs:
+        return {}
+    stations = list(KcsStation.objects.filter(lab__in=labs).order_by().values_list("pk", "wharf_id", "lab_id"))
+    station_ids = [pk for pk, _wharf, _lab in stations]
+    wharf_ids = {wharf for _pk, wharf, _lab in stations}
     rules = schedule.Rules()
     # The RT-PCR days a plan picks depend on where it starts: plan as the station page
     # prints it, from the Monday of the first day's week.
@@ -69,10 +78,10 @@ def lab_outlook(lab: Lab, start: date, days: int = DAYS) -> list[LabDay]:
         .values_list("staff__station_id", "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at")
     ):
         rosters[station_id].append((staff_id, day, code, starts, ends))
-    plans = [
-        (station_id, schedule.plan_tuples(rosters[station_id], monday, span, history[station_id], rules))
+    plans = {
+        station_id: schedule.plan_tuples(rosters[station_id], monday, span, history[station_id], rules)
         for station_id in station_ids
-    ]
+    }
     crew = (
         _current_tests()
         .filter(
@@ -83,19 +92,34 @@ def lab_outlook(lab: Lab, start: date, days: int = DAYS) -> list[LabDay]:
             sampled_at__lt=schedule.day_start(start, rules.tz),
         )
         .order_by()
-        .values_list("sampled_at", flat=True)
+        .values_list("wharf_id", "sampled_at")
     )
-    recent = [timezone.localtime(sampled_at, rules.tz).date() for sampled_at in crew] if wharf_ids else []
-    return lab_days(
-        pools_per_day(plans, start, days),
-        expected_single(recent, start, days, WEEKS),
-        start,
-        days,
-        lab.capacity_single,
-        lab.capacity_pooled,
-    )
+    recent: dict[int, list[date]] = defaultdict(list)
+    for wharf_id, sampled_at in crew if wharf_ids else ():
+        recent[wharf_id].append(timezone.localtime(sampled_at, rules.tz).date())
+    result = {}
+    for lab in labs:
+        mine = [(pk, wharf) for pk, wharf, lab_id in stations if lab_id == lab.pk]
+        crew_days = [d for wharf in {wharf for _pk, wharf in mine} for d in recent[wharf]]
+        result[lab.pk] = lab_days(
+            pools_per_day([(pk, plans[pk]) for pk, _wharf in mine], start, days),
+            expected_single(crew_days, start, days, WEEKS),
+            start,
+            days,
+            lab.capacity_single,
+            lab.capacity_pooled,
+        )
+    return result
 
 
 def over_days(lab: Lab | None, start: date, days: int = DAYS) -> list[LabDay]:
     """The days of ``[start, start + days)`` the lab is over capacity; none without a lab."""
     return [day for day in lab_outlook(lab, start, days) if day.over] if lab else []
+
+
+def labs_over(start: date, days: int = DAYS) -> list[tuple[Lab, list[LabDay]]]:
+    """Every lab with a day over capacity in ``[start, start + days)``, with those days,
+    for the province overview; five queries."""
+    labs = list(Lab.objects.order_by("name"))
+    loads = outlooks(labs, start, days)
+    return [(lab, over) for lab in labs if (over := [day for day in loads[lab.pk] if day.over])]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from crews.choices import TestKind, TestResult
 from crews.kit_forecast import forecast, forecast_at
 from crews.kit_stock import Place, visible_places
+from crews.lab_load import labs_over
 from portguard.pages import page
 from realtime.snapshot import dashboard_snapshot
 from vessels.scope import sees_all_wharves, visible_wharves
@@ -165,6 +166,8 @@ def province_dashboard(request):
         {
             "rows": rows,
             "kit_shortages": kit_shortages,
+            # The labs with a day over capacity this week (rule R7).
+            "labs_over": labs_over(timezone.localdate()),
             "totals": {
                 **wharf_tally(snapshot["port_calls"]),
                 "pending": sum(1 for s in snapshot["port_calls"] if s["awaits_approval"]),

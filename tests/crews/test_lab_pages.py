@@ -14,6 +14,7 @@ from crews.lab_load import lab_outlook
 from crews.models import Lab
 from tests.crews.helpers import START, STATION_PAGE_QUERIES
 from tests.helpers import VN, people_of
+from tests.vessels.test_dashboard_pages import PROVINCE_DASHBOARD_QUERIES
 
 NOW = datetime.combine(START + timedelta(days=3), time(10), tzinfo=VN)  # Thursday 12/08/2021 10:00
 TODAY = NOW.date()
@@ -76,3 +77,23 @@ def test_a_station_without_a_lab_shows_no_flag(client, rostered, supervisor):
     station = rostered(staff=3, days=14)
     client.force_login(supervisor)
     assert "data-lab-over" not in client.get(reverse("station", args=[station.code])).content.decode()
+
+
+@pytest.mark.parametrize("staff", [3, 40])
+def test_the_province_overview_flags_each_lab_over_capacity(
+    client, rostered, authority, staff, django_assert_max_num_queries
+):
+    station = rostered(staff=staff, days=14)
+    station.lab = Lab.objects.create(name="CDC Quảng Ninh", capacity_single=100, capacity_pooled=1)
+    station.save()
+    Lab.objects.create(name="Bệnh viện Bãi Cháy", capacity_single=0, capacity_pooled=0)  # no station: never over
+    client.force_login(authority)
+    with django_assert_max_num_queries(PROVINCE_DASHBOARD_QUERIES + LAB_QUERIES):
+        page = client.get(reverse("province-dashboard")).content.decode()
+    if staff == 3:
+        assert "data-labs-over" not in page
+    else:
+        assert "Phòng xét nghiệm quá công suất trong tuần" in page
+        assert "Phòng xét nghiệm CDC Quảng Ninh quá công suất:" in page
+        assert "Bãi Cháy" not in page
+        assert len(flagged_days(page)) == 7
