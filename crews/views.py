@@ -32,6 +32,7 @@ from .forms import (
     WeekForm,
     monday_of,
 )
+from .kit_forecast import forecast_at
 from .kit_forms import offer_lots
 from .kit_stock import Place, stock_at
 from .lab_load import over_days
@@ -342,8 +343,10 @@ def render_station(
     planned_today = todays_plan(this_week, today, now)
     if sheet is None and user.has_perm("crews.add_screeningtest"):
         sheet = StationSheetForm(staff=staff)
+    # The day the station's kits run out (rule R7), for those who see its kits.
+    kit_forecast = forecast_at(Place(station=station), today) if user.has_perm("crews.view_kitdelivery") else None
     if sheet is not None:
-        offer_lots(sheet, stock_at(Place(station=station)))
+        offer_lots(sheet, kit_forecast.stock if kit_forecast else stock_at(Place(station=station)))
     may_end = user.has_perm("crews.change_staffmember") and user.has_perm("crews.delete_rosterentry")
     rows = [
         SheetRow(
@@ -371,6 +374,7 @@ def render_station(
         "crews/station.html",
         {
             "station": station,
+            "kit_forecast": kit_forecast,
             "shifts": shifts,
             "shift_forms": shift_forms,
             "staff_form": staff_form or (StaffMemberForm(shifts=shifts) if may_add else None),

@@ -12,8 +12,9 @@ START = date(2021, 8, 9)  # a Monday
 NAMES = ["Nguyễn Thị Hằng", "Trần Đức Mạnh", "Phạm Văn Quý", "Lê Thị Thuỷ", "Đỗ Quốc Việt"]
 # The station page: one of its queries lists the week's recorded results and their corrections,
 # one the current staff (their results sheet, ending an assignment); one INSERT logs the read (rule R8);
-# one reads the station's kit stock for the sheet's lot select (rule R7).
-STATION_PAGE_QUERIES = 26
+# one reads the station's kit stock for the sheet's lot select (rule R7), and one its
+# roster for the kit forecast (the day its kits run out).
+STATION_PAGE_QUERIES = 27
 
 
 def staff_id(i: int) -> str:

@@ -188,3 +188,9 @@ def test_the_dashboards_say_when_the_kits_run_out(client, on_monday, scenario, i
     # Soonest first: the station on the 17th (under 2 days), the wharf on the 18th.
     assert re.findall(r'data-kit-place="([^"]+)"', shortages) == [station.code, "CP-03"]
     assert re.findall(r'data-runs-out="([^"]+)"', shortages) == ["2021-08-17", "2021-08-18"]
+
+
+def test_the_station_page_says_when_its_kits_run_out(client, on_monday, scenario, supervisor, station):
+    client.force_login(supervisor)
+    page = client.get(reverse("station", args=[station.code])).content.decode()
+    assert 'data-runs-out="2021-08-17" data-short' in page and "Runs out on 17/08/2021" in page
