@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from crews import schedule
 from crews.choices import RT_PCR_KINDS, IdKind, Screening, TestKind
-from crews.models import KcsStation, Person, RosterEntry, ScreeningTest, StaffMember
+from crews.lab_load import lab_outlook
+from crews.models import KcsStation, Lab, Person, RosterEntry, ScreeningTest, StaffMember
 from crews.stations import needs_attention, station_schedule
 from portguard import demo, roles
 from portguard.models import ApiToken
@@ -232,6 +233,12 @@ class TestTheDemo:
 
     def test_demo_takes_rt_pcr_samples_too(self, seeded):
         assert ScreeningTest.objects.filter(kind__in=RT_PCR_KINDS).exists()
+
+    def test_demo_lab_takes_every_stations_samples_and_is_over_capacity_one_day(self, seeded):
+        lab = Lab.objects.get()
+        assert not KcsStation.objects.filter(lab__isnull=True).exists()
+        over = [day for day in lab_outlook(lab, timezone.localdate()) if day.over]
+        assert 1 <= len(over) < 7
 
     def test_demo_has_a_kcs_station_at_every_wharf(self, seeded):
         stations = list(KcsStation.objects.select_related("wharf"))
