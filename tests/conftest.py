@@ -103,13 +103,14 @@ def record(inspector):
 
 
 def pytest_collection_modifyitems(config, items):
-    """A pure test (a function of plain values) gives the same answer on either shape:
-    run it once, in the embedded pass, not again beside it on PostgreSQL + Redis."""
+    """A pure test (a function of plain values) gives the same answer on either shape, and
+    a browser-side one checks the browser's part of a page whose server side is tested on
+    both: run them once, in the embedded pass, not again beside it on PostgreSQL + Redis."""
     if django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         return
-    once = pytest.mark.skip(reason="pure: the embedded pass runs it")
+    once = pytest.mark.skip(reason="the embedded pass runs it: the shape cannot change its answer")
     for item in items:
-        if item.get_closest_marker("pure"):
+        if item.get_closest_marker("pure") or item.get_closest_marker("browser_side"):
             item.add_marker(once)
 
 

@@ -14,7 +14,7 @@ from portguard import roles
 from tests.browser.helpers import log_in, open_live
 from tests.helpers import make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 RECORD_VIOLATIONS = """
 window.cspViolations = [];

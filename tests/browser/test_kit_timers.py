@@ -15,7 +15,7 @@ from tests.browser.helpers import log_in
 from tests.helpers import people_of
 from tests.vessels.helpers import local
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 # navigator.vibrate, recorded: headless Chromium has nothing to vibrate.
 RECORD_VIBRATIONS = """

@@ -17,7 +17,7 @@ from crews.models import ScreeningTest
 from tests.browser.helpers import KEPT, QUEUED, log_in, open_kept
 from tests.helpers import people_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 WORKER = """async () => {
   const registration = await navigator.serviceWorker.ready;

@@ -7,7 +7,7 @@ import pytest
 from tests.browser.conftest import PHONE
 from tests.browser.helpers import log_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 
 def page_width(page) -> int:

@@ -12,7 +12,7 @@ from portguard import roles
 from tests.browser.helpers import log_in
 from tests.helpers import make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 STAFF = [("022186000123", "Nguyễn Thị Hằng"), ("022090000456", "Trần Đức Mạnh")]
 

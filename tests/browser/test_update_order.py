@@ -12,7 +12,7 @@ from realtime.snapshot import dashboard_snapshot
 from tests.browser.helpers import log_in
 from tests.helpers import people_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_update_older_than_the_one_shown_is_dropped(make_call, inspector, cam_pha, phone):
