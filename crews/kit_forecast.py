@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from vessels.models import Declaration, PortCall
@@ -154,26 +154,36 @@ def _arrived(wharf_ids: list[int], start: date, weeks: int) -> dict[int, dict[da
     return past
 
 
-def _declared(wharf_ids: list[int], start: date, days: int) -> dict[int, dict[date, int]]:
-    """People on each wharf's declarations expected in the period and not yet arrived,
-    by local day; one query."""
-    declared: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    if not wharf_ids:
-        return declared
-    rows = (
+def declared_rows(wharf_ids: Iterable[int], start: date, days: int, **extra) -> QuerySet:
+    """The declarations expected at the wharves in ``[start, start + days)`` and not yet
+    arrived, as ``(wharf_id, expected_at, people, *extra)`` rows, not read yet: read alone
+    (``declared_by_day``) or in a union with other rows (``crews.lab_load``), whose
+    ``extra`` annotations (a source tag) then follow the people."""
+    return (
         Declaration.objects.filter(
-            wharf_id__in=wharf_ids,
+            wharf_id__in=list(wharf_ids),
             port_call__isnull=True,
             expected_at__gte=_local_day_start(start),
             expected_at__lt=_local_day_start(start + timedelta(days=days)),
         )
-        .annotate(declared_people=Count("people"))
+        .annotate(declared_people=Count("people"), **extra)
         .order_by()
-        .values_list("wharf_id", "expected_at", "declared_people")
+        .values_list("wharf_id", "expected_at", "declared_people", *extra)
     )
-    for wharf_id, expected_at, people in rows:
+
+
+def declared_by_day(rows: Iterable[tuple]) -> dict[int, dict[date, int]]:
+    """``declared_rows``' people by wharf and local day of expected arrival."""
+    declared: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for wharf_id, expected_at, people, *_extra in rows:
         declared[wharf_id][timezone.localdate(expected_at)] += people
     return declared
+
+
+def _declared(wharf_ids: list[int], start: date, days: int) -> dict[int, dict[date, int]]:
+    """People on each wharf's declarations expected in the period and not yet arrived,
+    by local day; one query."""
+    return declared_by_day(declared_rows(wharf_ids, start, days) if wharf_ids else ())
 
 
 def forecast(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, Forecast]:

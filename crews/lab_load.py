@@ -5,7 +5,9 @@
   last RT-PCR and first rostered day before it taken into account), its RT-PCR samples
   grouped into pools per station and day.
 - **Single samples**: crew RT-PCRs to expect, the mean of those taken on the same
-  weekday over the last 4 weeks at the wharves of the lab's stations (rounded up).
+  weekday over the last 4 weeks at the wharves of the lab's stations (rounded up), plus
+  the people on the declarations expected there that day that are not arrivals yet
+  (``kit_forecast.declared_rows``, read in the same query).
 
 A day is over capacity when either count exceeds the lab's capacity
 (``crews.lab_capacity``). Four queries for any number of labs, stations and staff.
@@ -16,11 +18,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from . import schedule
 from .choices import RT_PCR_KINDS, TestResult
+from .kit_forecast import declared_by_day, declared_rows
 from .lab_capacity import LabDay, expected_single, lab_days, pools_per_day
 from .models import KcsStation, Lab, RosterEntry, ScreeningTest, StaffMember
 
@@ -91,19 +94,31 @@ def outlooks(labs: Sequence[Lab], start: date, days: int = DAYS) -> dict[int, li
             sampled_at__gte=schedule.day_start(start - timedelta(weeks=WEEKS), rules.tz),
             sampled_at__lt=schedule.day_start(start, rules.tz),
         )
+        .annotate(people=Value(1), source=Value("test"))
         .order_by()
-        .values_list("wharf_id", "sampled_at")
+        .values_list("wharf_id", "sampled_at", "people", "source")
+    )
+    # In the same query, the people on the declarations expected at those wharves that
+    # are not arrivals yet (as the wharves' kit forecast counts them).
+    rows = (
+        list(crew.union(declared_rows(wharf_ids, start, days, source=Value("declared")), all=True)) if wharf_ids else []
     )
     recent: dict[int, list[date]] = defaultdict(list)
-    for wharf_id, sampled_at in crew if wharf_ids else ():
-        recent[wharf_id].append(timezone.localtime(sampled_at, rules.tz).date())
+    for wharf_id, sampled_at, _people, source in rows:
+        if source == "test":
+            recent[wharf_id].append(timezone.localtime(sampled_at, rules.tz).date())
+    declared = declared_by_day(row for row in rows if row[3] == "declared")
     result = {}
     for lab in labs:
         mine = [(pk, wharf) for pk, wharf, lab_id in stations if lab_id == lab.pk]
-        crew_days = [d for wharf in {wharf for _pk, wharf in mine} for d in recent[wharf]]
+        lab_wharves = {wharf for _pk, wharf in mine}
+        crew_days = [d for wharf in lab_wharves for d in recent[wharf]]
+        single = expected_single(crew_days, start, days, WEEKS)
+        for wharf in lab_wharves:
+            single.update(declared.get(wharf, {}))
         result[lab.pk] = lab_days(
             pools_per_day([(pk, plans[pk]) for pk, _wharf in mine], start, days),
-            expected_single(crew_days, start, days, WEEKS),
+            single,
             start,
             days,
             lab.capacity_single,
