@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from portguard.demo.data import DEFAULT_PASSWORD, STATIONS, USERS, VESSELS, WHARVES
 from portguard.demo.declarations import seed_declarations
+from portguard.demo.kits import seed_kits
 from portguard.demo.labs import seed_labs
 from portguard.demo.reference import seed_epidemic_areas, seed_users, seed_vessels, seed_wharves
 from portguard.demo.report import DemoUserResult, SeedReport
@@ -53,5 +54,7 @@ def seed(password: str = DEFAULT_PASSWORD, now: datetime | None = None) -> SeedR
         seed_stations(report, wharves, users, now)
         seed_port_calls(report, wharves, users, now)
         seed_declarations(report, wharves, now)
+        # Kits after every result and declaration: sized to the forecast of what is there.
+        seed_kits(users, now)
         seed_labs(now)
     return report

@@ -1,5 +1,7 @@
-"""KCS stations: one at every wharf with its staff, two weeks of roster, the tests its
-staff took (a few forgotten) and, at one station, a staff member's confirmed case."""
+"""KCS stations: one at every wharf with its staff, three weeks of roster (last week, this
+week and the next, so the kit forecast and the lab's load see a week ahead whatever day
+the demo is seeded), the tests its staff took so far (a few forgotten) and, at one
+station, a staff member's confirmed case."""
 
 import zlib
 from datetime import date, datetime, timedelta
@@ -28,7 +30,9 @@ from vessels.models import Wharf
 # A staff member's fortnight: two mornings, two afternoons, two nights, two days off.
 # The shifts move forward (a night ends at 06:00, never straight into a morning shift).
 SHIFT_CYCLE = ("S1", "S1", "S2", "S2", "S3", "S3", None, None)
-ROSTER_DAYS = 14
+# From last week's Monday to next week's Sunday: the roster reaches at least 7 days past
+# the day the demo is seeded (a Sunday's next 7 days end on the roster's last day).
+ROSTER_DAYS = 21
 
 # At Cảng Km6's station, one staff member tested positive after yesterday's shift and
 # the lab confirmed it this morning: blocked from duty, with a contact list.
@@ -50,8 +54,9 @@ def roster_lines(staff: list[DemoPerson], first_day: date, days: int = ROSTER_DA
 
 
 def seed_stations(report: SeedReport, wharves: dict[str, tuple[Wharf, bool]], users: dict, now: datetime) -> None:
-    """A station at every wharf; a new one gets staff, two weeks of roster (from last
-    week's Monday) and the tests its staff took so far, a few of them missed."""
+    """A station at every wharf; a new one gets staff, three weeks of roster (from last
+    week's Monday to next week's Sunday) and the tests its staff took so far, a few of
+    them missed."""
     supervisors = {demo.username: demo.stations for demo in USERS if demo.stations}
     created_users = {entry.user.pk for entry in report.users if entry.created}
     existing = {s.code: s for s in KcsStation.objects.filter(code__in=[d.code for d in STATIONS])}

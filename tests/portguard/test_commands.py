@@ -5,12 +5,13 @@ import os
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -27,6 +28,7 @@ from crews.stations import needs_attention, station_schedule
 from portguard import demo, roles
 from portguard.models import ApiToken
 from portguard.tokens import authenticate, digest_of
+from tests.helpers import VN
 from vessels.choices import AlertKind, ContactLevel, Locality, PortCallStatus
 from vessels.models import Alert, Contact, EpidemicArea, Handover, PortCall, Vessel, Violation, Wharf
 from vessels.scope import visible_wharves
@@ -100,6 +102,43 @@ def test_seed_demo_refuses_without_roles(db):
     assert not Wharf.objects.exists(), "nothing is saved"
 
 
+def assert_demo_kits_and_lab(client, today):
+    """Through the pages: the province overview lists one place whose kits run out this
+    week, Cửa Ông's station, in 3 days (not yet short); its station page says the same;
+    the lab is over capacity on one to six days of the week, on both pages."""
+    in_three_days = (today + timedelta(days=3)).isoformat()
+    client.force_login(User.objects.get(username="health"))
+    province = client.get("/province/").content.decode()
+    shortages = re.findall(r'<li data-kit-place="([^"]+)">.*?data-runs-out="([^"]*)"( data-short)?', province)
+    assert shortages == [("KCS-CP-01", in_three_days, "")]
+    over = re.findall(r'data-lab-over-day="([\d-]+)"', province)
+    assert 1 <= len(over) < 7
+    assert all(today.isoformat() <= day < (today + timedelta(days=7)).isoformat() for day in over)
+    client.force_login(User.objects.get(username="supervisor"))
+    station = client.get("/stations/KCS-CP-01/").content.decode()
+    assert re.findall(r'data-runs-out="([^"]*)"', station) == [in_three_days]
+    assert "data-short" not in station
+    assert re.findall(r'data-lab-over-day="([\d-]+)"', station) == over
+    other = client.get("/stations/KCS-CP-02/").content.decode()
+    assert re.findall(r'data-runs-out="([^"]*)"', other) == [""], "enough for the week"
+
+
+@pytest.mark.parametrize(
+    "local_time",
+    [
+        # A Sunday late in the evening: the week ahead reaches the roster's last day.
+        datetime(2026, 12, 6, 23, 40),
+        # A Monday just after midnight: the first day of the week's printed schedule.
+        datetime(2026, 12, 7, 0, 20),
+    ],
+)
+def test_the_demos_kits_run_out_in_three_days_whatever_day_it_is_seeded(db, client, local_time):
+    now = local_time.replace(tzinfo=VN)
+    with time_machine.travel(now, tick=False), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        seed_demo()
+        assert_demo_kits_and_lab(client, now.date())
+
+
 def this_weeks_monday():
     today = timezone.localdate()
     return today - timedelta(days=today.weekday())
@@ -112,7 +151,7 @@ class TestTheDemo:
     def test_seed_demo_second_run_reports_everything_already_there(self, seeded):
         second = seed_demo()
         assert "Wharves: 0 new, vessels: 0 new, port calls: 0 new" in second
-        assert "KCS stations: 0 new, 0 given staff, two weeks of roster and tests, 11 already rostered." in second
+        assert "KCS stations: 0 new, 0 given staff, three weeks of roster and tests, 11 already rostered." in second
         assert "Epidemic areas: 0 new." in second
         assert "password left as it was" in second
 
@@ -240,6 +279,9 @@ class TestTheDemo:
         over = [day for day in lab_outlook(lab, timezone.localdate()) if day.over]
         assert 1 <= len(over) < 7
 
+    def test_demo_shows_a_station_running_out_in_three_days_and_a_lab_day_over_capacity(self, seeded, client):
+        assert_demo_kits_and_lab(client, timezone.localdate())
+
     def test_demo_has_a_kcs_station_at_every_wharf(self, seeded):
         stations = list(KcsStation.objects.select_related("wharf"))
         assert sorted(s.wharf.code for s in stations) == sorted(Wharf.objects.values_list("code", flat=True))
@@ -283,7 +325,7 @@ class TestTheDemo:
         assert set(User.objects.get(username="supervisor2").supervised_stations.all()) == west
         assert roles.role_of(User.objects.get(username="supervisor2")) == roles.SUPERVISOR
 
-    def test_every_station_has_staff_and_two_weeks_of_roster_from_last_weeks_monday(self, seeded):
+    def test_every_station_has_staff_and_three_weeks_of_roster_from_last_weeks_monday(self, seeded):
         first_day = this_weeks_monday() - timedelta(days=7)
         for station in KcsStation.objects.all():
             staff = list(station.staff.select_related("person"))
@@ -291,7 +333,9 @@ class TestTheDemo:
             assert all(re.fullmatch(r"\d{12}", m.person.id_number) for m in staff)
             assert all(any(ord(c) > 127 for c in m.person.full_name) for m in staff)
             days = sorted(set(RosterEntry.objects.filter(staff__station=station).values_list("date", flat=True)))
-            assert days == [first_day + timedelta(days=d) for d in range(14)], station.code
+            # To next week's Sunday: at least 7 days past today, whatever day it is.
+            assert days == [first_day + timedelta(days=d) for d in range(21)], station.code
+            assert days[-1] >= timezone.localdate() + timedelta(days=7)
 
     def test_demo_rosters_are_realistic(self, seeded):
         """One shift a day at most, most days worked, days off, and every shift of every day covered."""
@@ -304,8 +348,8 @@ class TestTheDemo:
             worked.setdefault(entry.staff_id, set()).add(entry.date)
             covered.setdefault(entry.staff.station_id, set()).add((entry.date, entry.shift.code))
         assert max(per_day.values()) == 1
-        assert all(9 <= len(days) <= 12 for days in worked.values()), "most of the 14 days, with days off"
-        assert all(len(shifts) == 14 * 3 for shifts in covered.values())
+        assert all(15 <= len(days) <= 17 for days in worked.values()), "most of the 21 days, with days off"
+        assert all(len(shifts) == 21 * 3 for shifts in covered.values())
         night_then_morning = {(e.staff_id, e.date) for e in entries if e.shift.code == "S3"} & {
             (e.staff_id, e.date - timedelta(days=1)) for e in entries if e.shift.code == "S1"
         }

@@ -9,7 +9,7 @@ from portguard.roles import ROLE_LABELS
 class Command(BaseCommand):
     help = (
         "Load the demo data (wharves from Cẩm Phả to Đông Triều, vessels, crews, tests, a KCS station at each "
-        "wharf with staff, two weeks of roster and their tests, one user per role). "
+        "wharf with staff, three weeks of roster and their tests, one user per role). "
         "Idempotent: what is already there is left alone. The password of the users it creates comes from "
         f"DEMO_PASSWORD (default {demo.DEFAULT_PASSWORD!r})."
     )
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"KCS stations: {report.stations_created} new, {report.stations_rostered} given staff, "
-            f"two weeks of roster and tests, {report.stations_skipped} already rostered."
+            f"three weeks of roster and tests, {report.stations_skipped} already rostered."
         )
         self.stdout.write(f"Epidemic areas: {report.epidemic_areas_created} new.")
         self.stdout.write("Demo users:")
