@@ -63,14 +63,16 @@ def lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
     calls takes them (two such writers then wait for each other rather than deadlock).
     The one way a port call is locked. Call inside ``transaction.atomic()``.
 
-    On PostgreSQL these are row locks; on SQLite every write transaction already holds
+    On PostgreSQL these are row locks on the calls' rows only (``of=("self",)``): the
+    vessel and wharf read with them are not locked, so results for two calls at one
+    wharf do not wait for each other. On SQLite every write transaction already holds
     the database's write lock from BEGIN IMMEDIATE.
     """
     if not call_ids:
         return {}
     calls = {
         call.pk: call
-        for call in PortCall.objects.select_for_update()
+        for call in PortCall.objects.select_for_update(of=("self",))
         .select_related("vessel", "wharf")
         .filter(pk__in=call_ids)
         .order_by("pk")
