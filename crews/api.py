@@ -131,5 +131,6 @@ class TestCreate(APIView):
             ),
             now=timezone.now(),
         )
-        test = ScreeningTest.objects.select_related("person", "recorded_by").get(pk=test.pk)
+        # As recorded (its person and recorder already loaded), or the first record of a
+        # retry (read with them): no further query.
         return Response(TestOutSerializer(test).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

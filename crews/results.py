@@ -23,7 +23,7 @@ from vessels.mail_alerts import queue_alert_mails
 from vessels.models import Alert, PortCall
 from vessels.scope import lock_port_calls, require_calls_in_scope, sees_all_wharves
 from vessels.services import suspend_active_handover
-from vessels.status import call_summary, check_sample_time, clearance_for
+from vessels.status import call_summary, check_sample_time, clearance_for, read_manifests
 
 from .choices import TestKind, TestResult
 from .kit_stock import LotUse, Place, check_kit_lots
@@ -148,7 +148,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         calls = {pk: call for pk, call in locked.items() if pk in call_ids}
         require_calls_in_scope(user, calls.values())
         stations = _require_stations_in_scope(user, {e.station.pk for e in fresh if e.port_call is None})
-        _check_on_manifest(fresh, calls)
+        manifests = _check_on_manifest(fresh, calls)
         warned = _check_kit_lots(user, zip(sent, fresh, strict=True), calls, stations)
         tests = [
             ScreeningTest(
@@ -173,7 +173,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         ScreeningTest.objects.bulk_create(tests)
         for entry, test in zip(sent, tests, strict=True):
             test.kit_warning = warned.get(id(entry), "")
-        _settle_calls(calls, [t for t in tests if t.port_call_id is not None], now)
+        _settle_calls(calls, [t for t in tests if t.port_call_id is not None], now, manifests)
         _settle_staff(stations, [t for t in tests if t.port_call_id is None], now)
         for pk in sorted(again_ids):
             announce_port_call(locked[pk])
@@ -304,14 +304,13 @@ def _validate_test(entry: TestData, now: datetime) -> None:
         raise DomainError(_("The sample was taken before the vessel arrived."), field="sampled_at")
 
 
-def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) -> None:
+def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) -> dict[int, list[CrewMember]]:
+    """Refuse a result for anyone not on the call's manifest, or for a departed vessel.
+    Returns the manifests read (under the calls' locks), for rule R1 to use after."""
     if not calls:
-        return
-    on_board = set(
-        CrewMember.objects.filter(port_call_id__in=list(calls), removed_at__isnull=True).values_list(
-            "port_call_id", "person_id"
-        )
-    )
+        return {}
+    manifests = read_manifests(calls)
+    on_board = {(member.port_call_id, member.person_id) for crew in manifests.values() for member in crew}
     for entry in entries:
         if entry.port_call is not None and (entry.port_call.pk, entry.person.pk) not in on_board:
             raise DomainError(
@@ -320,13 +319,19 @@ def _check_on_manifest(entries: Iterable[TestData], calls: dict[int, PortCall]) 
             )
         if entry.port_call is not None and calls[entry.port_call.pk].departed_at is not None:
             raise DomainError(_("The vessel has departed."), field="port_call", code="departed")
+    return manifests
 
 
-def _settle_calls(calls: dict[int, PortCall], tests: list[ScreeningTest], now: datetime) -> None:
+def _settle_calls(
+    calls: dict[int, PortCall],
+    tests: list[ScreeningTest],
+    now: datetime,
+    manifests: dict[int, list[CrewMember]] | None = None,
+) -> None:
     """After new results: suspend a handover that a positive (or a positive pool) now
     contradicts, then announce every result and each call's new state. Holds the
-    calls' locks."""
-    clearances = clearance_for(calls.values(), now)
+    calls' locks; ``manifests``, read under them, are not read again."""
+    clearances = clearance_for(calls.values(), now, manifests)
     bump_versions(calls.values())
     tests_by_call: dict[int, list[ScreeningTest]] = {}
     for test in tests:

@@ -291,7 +291,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # `manage.py axes_reset_username NAME` (or the users' admin) lifts a lock-out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its permissions read in one query (portguard.roles).
+    "portguard.roles.PermissionBackend",
 ]
 PORTGUARD_LOGIN_FAILURE_LIMIT = env_int("PORTGUARD_LOGIN_FAILURE_LIMIT", 5)
 PORTGUARD_LOGIN_LOCKOUT_MINUTES = env_int("PORTGUARD_LOGIN_LOCKOUT_MINUTES", 15)

@@ -30,16 +30,18 @@ def validity() -> Validity:
     )
 
 
-def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dict[int, CallClearance]:
+def clearance_for(
+    calls: Iterable[PortCall], now: datetime | None = None, manifests: dict[int, list[CrewMember]] | None = None
+) -> dict[int, CallClearance]:
     """Evaluate rule R1 for many port calls in a constant number of queries, whatever
     their number: the manifests, the tests, the handovers, the epidemic areas (R4), the
-    violations of the last 30 days (R5) and, where a case was confirmed, the releases."""
+    violations of the last 30 days (R5) and, where a case was confirmed, the releases.
+    A caller that has just read the calls' manifests under their locks (``manifests``,
+    from ``read_manifests``) passes them, and they are not read again."""
     calls = list(calls)
     now = now or timezone.now()
     ids = [c.pk for c in calls]
-    crew_by_call: dict[int, list[CrewMember]] = defaultdict(list)
-    for member in CrewMember.objects.filter(port_call_id__in=ids, removed_at__isnull=True).select_related("person"):
-        crew_by_call[member.port_call_id].append(member)
+    crew_by_call = manifests if manifests is not None else read_manifests(ids)
     tests_by_call: dict[int, dict[int, list[ScreeningTest]]] = defaultdict(lambda: defaultdict(list))
     cases = set()
     for test in ScreeningTest.objects.filter(port_call_id__in=ids, superseded_by__isnull=True).order_by(
@@ -77,6 +79,15 @@ def clearance_for(calls: Iterable[PortCall], now: datetime | None = None) -> dic
             person.repeat_offender = person.member.person_id in repeat_people
         clearances[call.pk] = clearance
     return clearances
+
+
+def read_manifests(call_ids: Iterable[int]) -> dict[int, list[CrewMember]]:
+    """The people on board each call (not removed), with their persons; one query."""
+    crew_by_call: dict[int, list[CrewMember]] = defaultdict(list)
+    members = CrewMember.objects.filter(port_call_id__in=list(call_ids), removed_at__isnull=True)
+    for member in members.select_related("person"):
+        crew_by_call[member.port_call_id].append(member)
+    return crew_by_call
 
 
 def _releases(call_ids: set[int]) -> tuple[dict[int, QuarantineRelease], dict[int, frozenset[int]]]:

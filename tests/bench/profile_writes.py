@@ -34,7 +34,7 @@ FRAMES = [
     ("  clearance of the call after the result", "clearance_for (vessels/status.py)"),
     ("  commit", "commit (psycopg/connection.py)"),
     ("validating the request (the port call's scope)", "is_valid (rest_framework/serializers.py)"),
-    ("permission checks (user and group permissions)", "get_all_permissions (django/contrib/auth/backends.py)"),
+    ("permission checks (user and group permissions)", "get_all_permissions (portguard/roles.py)"),
     ("the ORM compiling SQL", "as_sql (django/db/models/sql/compiler.py)"),
     ("token authentication", "authenticate (portguard/tokens.py)"),
 ]
