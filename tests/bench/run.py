@@ -3,8 +3,8 @@ production shape (PostgreSQL + Redis). Prints one table and writes bench-results
 
     python -m tests.bench.run [POSTGRES_SERVER_URL] [--only MODULE[,MODULE…]]
 
-``--only`` (or ``BENCH_ONLY``) runs some of the modules: schedule_bench, upload_bench,
-api_bench, live_delivery, shift_change. ``BENCH_DB`` names the database created on the server (default
+``--only`` (or ``BENCH_ONLY``) runs some of the modules: schedule_bench, forecast_bench,
+upload_bench, api_bench, live_delivery, shift_change. ``BENCH_DB`` names the database created on the server (default
 portguard_bench). Each module's ``run()`` returns its rows;
 a row that carries ``"ok": False`` (a failed check) makes the run exit non-zero, after
 the table is printed.
@@ -41,7 +41,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-MODULES = ("schedule_bench", "upload_bench", "api_bench", "live_delivery", "shift_change")
+MODULES = ("schedule_bench", "forecast_bench", "upload_bench", "api_bench", "live_delivery", "shift_change")
 
 
 def arguments(argv: list[str]) -> tuple[str, list[str]]:
