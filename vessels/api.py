@@ -324,7 +324,7 @@ class HandoverCreate(APIView):
     def post(self, request, pk: int):
         call = get_object_or_404(visible_port_calls(request.user), pk=pk)
         handover = approve_handover(request.user, call.pk)
-        evidence = handover.evidence.select_related("person", "test")
+        evidence = handover.evidence_given
         return Response(
             {
                 "id": handover.pk,

@@ -146,7 +146,9 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
 
     The check and the approval share one transaction holding the port call's lock, so a
     result recorded at the same moment is either seen here or arrives after approval
-    (and then suspends it). Raises ``HandoverBlocked`` with who blocks and why.
+    (and then suspends it). Raises ``HandoverBlocked`` with who blocks and why. The
+    handover returned carries its evidence rows (``evidence_given``, in the crew's order,
+    each with its person and test).
     """
     require_perm(user, "vessels.approve_handover", _("Only the port authority approves cargo handover."))
     try:
@@ -161,7 +163,8 @@ def approve_handover(user, port_call_id: int, now: datetime | None = None) -> Ha
             if not clearance.can_approve:
                 raise HandoverBlocked(_("Cargo handover cannot be approved yet."), blocking_payload(clearance))
             handover = Handover.objects.create(port_call=call, approved_by=user, approved_at=now)
-            HandoverEvidence.objects.bulk_create(
+            # Kept on the handover for the caller's answer, persons and tests loaded.
+            handover.evidence_given = HandoverEvidence.objects.bulk_create(
                 HandoverEvidence(handover=handover, person=p.member.person, role=p.member.role, test=p.test)
                 for p in clearance.people
             )

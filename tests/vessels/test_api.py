@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from crews.models import ScreeningTest
 from tests.helpers import ARRIVAL, client_for, people_of
 from tests.vessels.helpers import arrival_payload
-from vessels.models import Handover, PortCall, Wharf
+from vessels.models import Handover, HandoverEvidence, PortCall, Wharf
 
 NOW = ARRIVAL + timedelta(hours=2)
 
@@ -105,6 +105,19 @@ def test_record_results_then_approve_handover(make_call, inspector, authority):
     assert api.get(f"/api/v1/port-calls/{call.pk}/").json()["status"] == "cleared"
     response = client_for(authority).post(f"/api/v1/port-calls/{call.pk}/handover/")
     assert response.status_code == 201
+    # The evidence answered is what was stored: each person by the result that cleared them.
+    stored = HandoverEvidence.objects.filter(handover_id=response.json()["id"]).select_related("person", "test")
+    assert response.json()["evidence"] == [
+        {
+            "id_number": e.person.id_number,
+            "full_name": e.person.full_name,
+            "role": e.role,
+            "test": e.test_id,
+            "kind": "rapid",
+            "sampled_at": "2021-08-12T09:00:00+07:00",
+        }
+        for e in stored.order_by("pk")
+    ]
     assert len(response.json()["evidence"]) == 2
     assert api.get(f"/api/v1/port-calls/{call.pk}/").json()["status"] == "handover_approved"
 
@@ -259,8 +272,8 @@ def test_approval_queries_do_not_grow_with_crew(make_call, record, authority, cr
     api = client_for(authority)
     # The token, the permissions (one query), the call, its lock, rule R1's reads (manifest,
     # results, handovers, epidemic areas, violations), the handover and its evidence, the
-    # version raised, the evidence for the answer; and the test's savepoint pair.
-    with django_assert_max_num_queries(15):
+    # version raised; and the test's savepoint pair. The answer's evidence is not re-read.
+    with django_assert_max_num_queries(14):
         assert api.post(f"/api/v1/port-calls/{call.pk}/handover/").status_code == 201
 
 
