@@ -18,6 +18,12 @@ Sizes come from the environment (defaults: the issue's numbers):
     SHIFT_PROVINCE_SOCKETS=4 SHIFT_CLIENTS=50 SHIFT_APPROVERS=5
     SHIFT_LIVE=3 (results posted live per call; the rest of the crew tested before)
     SHIFT_PHASES=steady,faults (either or both) SHIFT_REDIS_DOWN=3 (seconds)
+
+The steady phase also weighs the server's CPU: the user + system seconds both daphnes
+spent over the whole load (results, approvals, events until delivered) per result
+answered 2xx, beside the same per POST of a bare Django view that inserts one plain row
+(tests/bench/bare_asgi.py, which the bench's daphnes serve), posted as many times from
+as many threads to the same daphnes while the dashboards are still open.
 """
 
 import asyncio
@@ -25,6 +31,7 @@ import json
 import os
 import queue
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -37,6 +44,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -111,6 +119,8 @@ POSITIVE_SHARE = 0.1  # of the calls: one person there turns positive during the
 RETRY_SHARE = 0.1  # of the results: sent twice with the same client_uuid
 HTTP_TIMEOUT = 30
 RESYNC_TIMEOUT = 300  # seconds the sockets get to reconnect once the load is over
+BARE_APPLICATION = "tests.bench.bare_asgi:application"
+BARE_PATH = "/bench/bare-result/"  # bare_asgi.BARE_PATH (importing it would start Django's handlers here)
 
 
 # --- The consistency check: pure, on plain records ----------------------------------
@@ -383,12 +393,11 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _post(url: str, token: str, payload: dict | None) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload or {}).encode(),
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-    )
+def _post(url: str, token: str | None, payload: dict | None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    request = urllib.request.Request(url, data=json.dumps(payload or {}).encode(), headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -400,7 +409,7 @@ def _post(url: str, token: str, payload: dict | None) -> tuple[int, dict]:
             return error.code, {"raw": body[:200].decode(errors="replace")}
 
 
-def _send(tally: Tally, servers: Servers, home: list[str], path: str, token: str, payload: dict | None):
+def _send(tally: Tally, servers: Servers, home: list[str], path: str, token: str | None, payload: dict | None):
     """POST until some server answers, like a client behind a proxy: a refused or dropped
     connection, a timeout or a 5xx is retried (with the same client_uuid), on the next
     server if this one does not answer at all. ``home`` is the client's current server."""
@@ -735,7 +744,7 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
     from tests.realtime.servers import Daphne, PrivateRedis
 
     redis = PrivateRedis()
-    daphnes = [Daphne(redis.url), Daphne(redis.url)]
+    daphnes = [_daphne(Daphne, redis.url), _daphne(Daphne, redis.url)]
     servers = Servers([d.http for d in daphnes])
     tally = Tally()
     events: dict[str, float] = {}
@@ -765,10 +774,17 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
         opened = time.perf_counter()
         tasks = await _open(boards)
         open_seconds = time.perf_counter() - opened
+        pids = [d.process.pid for d in daphnes]
+        cpu_before = _cpu_seconds(pids)
         wall = await asyncio.to_thread(_load, scene, servers, size, tally, inject if faults else None)
+        cpu = {} if faults else {"posting": _cpu_seconds(pids) - cpu_before}
         if faults:
             await asyncio.to_thread(restarter.join)
         await _settle(boards, tally.created, 60 if not faults else 20)
+        if not faults:
+            cpu["load"] = _cpu_seconds(pids) - cpu_before
+            if tally.result_latency:
+                cpu["bare"] = await asyncio.to_thread(_bare_load, servers, size, len(tally.result_latency), pids)
         if faults:
             # Let reconnecting sockets finish (those still without a snapshot then count as
             # not resynchronised), then compare what each shows with the database.
@@ -788,6 +804,7 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
             "boards": boards,
             "wall": wall,
             "open_seconds": open_seconds,
+            "cpu": cpu,
             "killed_url": daphnes[0].ws,
             "fresh_socket": fresh,
             "truth": lambda b: everything if b.wharf is None else truth_by_wharf[b.wharf],
@@ -836,6 +853,139 @@ def _stop(server) -> None:
         server.process.kill()
         server.process.wait(timeout=10)
     server.process = None
+
+
+def _daphne(base: type, redis_url: str):
+    """A daphne as ``tests.realtime.servers.Daphne`` starts one (passed as ``base``: it
+    reads Django's settings when imported), serving tests/bench/bare_asgi.py: the
+    project's application with the bench's bare view beside it."""
+
+    class BenchDaphne(base):
+        def start(self) -> None:
+            from tests.realtime.servers import BASE_DIR, test_database_env, wait_until
+
+            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH")}
+            env.update(test_database_env())
+            env.setdefault("SECRET_KEY", "test-only")
+            env["REDIS_URL"] = self.redis_url
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "--websocket_connect_timeout",
+                    "30",
+                    BARE_APPLICATION,
+                ],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_until(self._answers, what="daphne")
+
+    return BenchDaphne(redis_url)
+
+
+def _cpu_of_stat(stat: str, ticks: int) -> float:
+    """User + system CPU seconds of a process (all its threads) from its /proc/<pid>/stat
+    line: utime and stime are the 14th and 15th fields, counted after the command name,
+    which is in parentheses and may hold spaces or parentheses itself."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def _cpu_seconds(pids: Iterable[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(_cpu_of_stat(Path(f"/proc/{pid}/stat").read_text(), ticks) for pid in pids)
+
+
+def _bare_load(servers: Servers, size: Size, count: int, pids: list[int]) -> dict:
+    """``count`` POSTs to the bare view (tests/bench/bare_asgi.py: token-less, one
+    ``bulk_create`` of a plain result row) from as many client threads as the load had,
+    each keeping to a daphne as the load's clients do; the daphnes' CPU seconds over
+    them, and how they were answered."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from crews.choices import IdKind, TestKind, TestResult
+    from crews.models import Person, ScreeningTest
+
+    person = Person.objects.create(id_kind=IdKind.CCCD, id_number="099999999998", full_name="Bare")
+    user = User.objects.create_user("shift-bare")
+    payload = {
+        "person": person.pk,
+        "recorded_by": user.pk,
+        "kind": TestKind.RAPID,
+        "sampled_at": timezone.now().isoformat(),
+        "result": TestResult.NEGATIVE,
+    }
+    tally = Tally()
+    work: queue.Queue = queue.Queue()
+    for _ in range(count):
+        work.put(None)
+
+    def client(index: int) -> None:
+        home = [servers.urls[index % len(servers.urls)]]
+        while True:
+            try:
+                work.get_nowait()
+            except queue.Empty:
+                return
+            status, body, elapsed = _send(tally, servers, home, BARE_PATH, None, payload)
+            if status == 201:
+                tally.result_latency.append(elapsed)
+            else:
+                tally.refused.append(f"{status}: {body}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(size.clients)]
+    before, started = _cpu_seconds(pids), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu, wall = _cpu_seconds(pids) - before, time.perf_counter() - started
+    stored = ScreeningTest.objects.filter(person=person).count()
+    ScreeningTest.objects.filter(person=person).delete()
+    return {
+        "cpu": cpu,
+        "wall": wall,
+        "sent": count,
+        "answered": len(tally.result_latency),
+        "stored": stored,
+        "latency": tally.result_latency,
+        "problems": tally.server_errors + tally.refused,
+    }
+
+
+def _cpu_row(label: str, cpu: dict, results: int, size: Size) -> dict:
+    """Server CPU per result beside the bare view's per request, as ``value (floor; ratio)``."""
+    bare = cpu["bare"]
+    per_result = cpu["load"] / results
+    per_bare = bare["cpu"] / bare["answered"] if bare["answered"] else float("nan")
+    problems = list(bare["problems"])
+    if bare["stored"] != bare["answered"]:
+        problems.append(f"bare view: {bare['answered']} answered 201, {bare['stored']} rows stored")
+    return {
+        "name": f"{label}: server CPU ms per result, both daphnes (user+sys over the whole load, approvals and "
+        f"events included, / {results} POST /api/v1/tests/ answered 2xx; floor: / {bare['sent']} POSTs to a "
+        f"token-less bare Django view, one bulk_create each, {size.clients} threads, sockets open; ratio)",
+        "value": f"{per_result * 1000:.1f} ms ({per_bare * 1000:.1f} ms; {per_result / per_bare:.1f}x)",
+        "unit": "",
+        "ok": not problems,
+        "examples": problems[:5],
+        "cpu_seconds": round(cpu["load"], 2),
+        "cpu_seconds_posting": round(cpu["posting"], 2),
+        "results": results,
+        "bare_cpu_seconds": round(bare["cpu"], 2),
+        "bare_requests": bare["answered"],
+        "bare_requests_per_second": round(bare["answered"] / bare["wall"], 1),
+        "bare_p50_ms": round(statistics.median(bare["latency"]) * 1000, 2) if bare["latency"] else None,
+    }
 
 
 def _delivery(boards: list[Dashboard], created: dict[int, tuple[str, float]], since=None) -> tuple[int, int, int]:
@@ -932,6 +1082,8 @@ def _rows(label: str, outcome: dict, size: Size, faults: bool) -> list[dict]:
             rows.append(
                 latency_row(f"{label}: POST …/handover/ racing the results", tally.approval_latency, floor, floor_name)
             )
+        if "bare" in outcome["cpu"]:
+            rows.append(_cpu_row(label, outcome["cpu"], len(tally.result_latency), size))
         complete, delivered, expected = _delivery(boards, tally.created)
         rows.append(
             _all_of(

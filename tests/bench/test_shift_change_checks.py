@@ -1,10 +1,19 @@
-"""The load bench's consistency check, on plain records: no database, no servers."""
+"""The load bench's consistency check, on plain records, and its reading of CPU time: no
+database, no servers."""
 
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from crews.choices import TestKind, TestResult
-from tests.bench.shift_change import HandoverRecord, handover_problems, write_problems
+from tests.bench.shift_change import (
+    HandoverRecord,
+    _cpu_of_stat,
+    _cpu_seconds,
+    handover_problems,
+    write_problems,
+)
 from vessels.clearance import Validity
 
 ARRIVED = datetime(2021, 8, 12, 6, 0, tzinfo=UTC)
@@ -84,3 +93,17 @@ def test_every_acknowledged_result_is_stored_exactly_once():
     assert write_problems({"a": {1}}, {}) == ["result a answered 2xx but not stored"]
     assert write_problems({"a": {1}}, {"a": [1, 4]}) == ["result a stored 2 times"]
     assert write_problems({"a": {1, 4}}, {"a": [1]}) == ["result a stored as 1, answers named [1, 4]"]
+
+
+def test_cpu_seconds_are_read_after_the_command_name_whatever_it_holds():
+    # utime 250 and stime 50 ticks, after a command name with spaces and parentheses.
+    stat = "4242 (daphne (x) y) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 7 9 20 0 3 0 123 456 78"
+    assert _cpu_of_stat(stat, 100) == 3.0
+
+
+def test_cpu_seconds_of_a_running_process_grow_as_it_works():
+    before = _cpu_seconds([os.getpid()])
+    spent = time.process_time() + 0.1
+    while time.process_time() < spent:  # a tenth of a second of CPU, whatever the clock says
+        sum(range(10_000))
+    assert _cpu_seconds([os.getpid()]) > before
