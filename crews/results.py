@@ -144,7 +144,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
     # A retry's events may have died with the process that committed its first attempt.
     again_ids = {t.port_call_id for t in stored.values() if t.port_call_id is not None} - call_ids
     with transaction.atomic():
-        locked = lock_port_calls(sorted(call_ids | again_ids))
+        locked = lock_port_calls(sorted(call_ids | again_ids), scope_of=user)
         calls = {pk: call for pk, call in locked.items() if pk in call_ids}
         require_calls_in_scope(user, calls.values())
         stations = _require_stations_in_scope(user, {e.station.pk for e in fresh if e.port_call is None})

@@ -5,7 +5,7 @@ write layer."""
 
 from collections.abc import Iterable, Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from portguard.domain import DomainError, NotAllowed
@@ -58,10 +58,13 @@ def lock_port_call(pk: int) -> PortCall:
     return lock_port_calls([pk])[pk]
 
 
-def lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
+def lock_port_calls(call_ids: Sequence[int], scope_of=None) -> dict[int, PortCall]:
     """Take port calls' locks, in one query and in id order, as every writer of several
     calls takes them (two such writers then wait for each other rather than deadlock).
     The one way a port call is locked. Call inside ``transaction.atomic()``.
+
+    With ``scope_of`` (a user), the same query also reads whether each call's wharf is
+    theirs, for ``require_calls_in_scope`` to check without a query of its own.
 
     On PostgreSQL these are row locks on the calls' rows only (``of=("self",)``): the
     vessel and wharf read with them are not locked, so results for two calls at one
@@ -70,24 +73,30 @@ def lock_port_calls(call_ids: Sequence[int]) -> dict[int, PortCall]:
     """
     if not call_ids:
         return {}
-    calls = {
-        call.pk: call
-        for call in PortCall.objects.select_for_update(of=("self",))
-        .select_related("vessel", "wharf")
-        .filter(pk__in=call_ids)
-        .order_by("pk")
-    }
+    query = PortCall.objects.select_for_update(of=("self",)).select_related("vessel", "wharf")
+    scoped = scope_of is not None and not sees_all_wharves(scope_of)
+    if scoped:
+        query = query.annotate(in_scope=Exists(visible_wharves(scope_of).filter(pk=OuterRef("wharf_id"))))
+    calls = {call.pk: call for call in query.filter(pk__in=call_ids).order_by("pk")}
     if len(calls) != len(set(call_ids)):
         raise DomainError(_("Unknown port call."), field="port_call", code="not_found")
+    if scoped:
+        for call in calls.values():
+            call.scope_read = (scope_of.pk, call.in_scope)
     return calls
 
 
 def require_calls_in_scope(user, calls: Iterable[PortCall]) -> None:
-    """``require_wharf_in_scope`` for many calls, in one query at most."""
+    """``require_wharf_in_scope`` for many calls, in one query at most (none for calls
+    locked with ``lock_port_calls(…, scope_of=user)``)."""
     calls = list(calls)
     if not calls or sees_all_wharves(user):
         return
-    assigned = set(visible_wharves(user).values_list("pk", flat=True))
-    for call in calls:
-        if call.wharf_id not in assigned:
-            raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": call.wharf.code}, field="wharf")
+    if all(getattr(call, "scope_read", (None,))[0] == user.pk for call in calls):
+        outside = [call for call in calls if not call.scope_read[1]]
+    else:
+        assigned = set(visible_wharves(user).values_list("pk", flat=True))
+        outside = [call for call in calls if call.wharf_id not in assigned]
+    if outside:
+        code = outside[0].wharf.code
+        raise NotAllowed(_("You are not assigned to wharf %(code)s.") % {"code": code}, field="wharf")

@@ -101,6 +101,19 @@ def test_inspector_of_another_wharf_cannot_record_for_this_call(make_call, outsi
     assert not ScreeningTest.objects.exists()
 
 
+def test_a_sheet_with_one_call_outside_the_inspectors_wharves_is_refused_whole(make_call, outsider, ha_long):
+    # The wharf's scope is read with the calls' lock: a sheet naming a call of the
+    # inspector's own wharf and one of another is refused, naming the other wharf.
+    mine = make_call(crew=1, wharf=ha_long, by=outsider)
+    theirs = make_call(crew=1)
+    with refused("forbidden", NotAllowed, field="wharf") as error:
+        record_tests(outsider, [data(mine, people_of(mine)[0]), data(theirs, people_of(theirs)[0])], now=NOW)
+    assert theirs.wharf.code in error.value.message and ha_long.code not in error.value.message
+    assert not ScreeningTest.objects.exists()
+    record_tests(outsider, [data(mine, people_of(mine)[0])], now=NOW)
+    assert ScreeningTest.objects.get().port_call == mine
+
+
 def test_port_authority_does_not_record_results(make_call, authority):
     call = make_call(crew=1)
     (captain,) = people_of(call)

@@ -290,11 +290,11 @@ def test_recording_a_result_queries_do_not_grow_with_crew(make_call, inspector, 
         "port_call": call.pk,
     }
     # The token, the permissions (one query), the call (scope), the person, the call's
-    # lock, the wharf's scope, the manifest (read once, for the check and rule R1), the
+    # lock with its wharf's scope, the manifest (read once, for the check and rule R1), the
     # insert, rule R1's other reads (results, handovers, epidemic areas, violations), the
     # version, the handover to suspend, the positive's alert, the officers to e-mail; and
     # the test's savepoint pair. No re-read for the answer.
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(17):
         assert api.post("/api/v1/tests/", payload, format="json").status_code == 201
 
 
