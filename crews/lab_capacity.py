@@ -27,15 +27,29 @@ day earlier (never later), while:
   go over it);
 - no day of the lab goes above the current peak, and the load gets flatter (its sum of
   squares falls with each move), so the peak never rises and the loop ends.
+
+The lab's capacity for staff samples is counted in pools, so the stations' plans are
+balanced in **pools** (``pool_size``): a station's samples of a day make
+``⌈samples / pool_size⌉`` pools, and a move of one sample often changes no pool count
+or opens a new pool the day before. So the moves are tried in batches: the first ``k``
+movable samples of a station's day (``k`` up to a pool), and the batch that flattens
+the pools most is taken (the sum of squares of the pools falls; where the pools stay
+as they are, that of the samples). A batch that opens a pool without closing one is
+never taken; a whole pool moves when that lowers the busiest day.
+``balance_schedules`` does this for the R3 schedules of a lab's stations over one
+printed period. Crew samples are not part of it: they are single samples, a capacity
+of their own, and their days are the crews', not the schedule's.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import ceil
 
-from .schedule import RT_PCR
+from portguard.collation import vietnamese_key
+
+from .schedule import RT_PCR, History, Rules
 
 # A station's RT-PCR plan: staff member → RT-PCR days in order.
 StationPlan = Mapping[Hashable, Sequence[date]]
@@ -57,21 +71,6 @@ class LabDay:
 def station_cap(staff_count: int, interval_days: int = 3) -> int:
     """R3's most RT-PCR samples a station puts on one day: ``⌈n / 3⌉ + 1``."""
     return ceil(staff_count / interval_days) + 1
-
-
-def pools_per_day(planned: Iterable, start: date, days: int) -> Counter:
-    """Pools of the lab's stations per day, from ``crews.schedule`` planned tests (records
-    or tuples in ``PlannedTest``'s field order), one station's plan after another: a
-    pool is a distinct (station, pool id) pair, so the caller passes
-    ``(station, planned)`` pairs."""
-    end = start + timedelta(days=days)
-    seen: set[tuple[Hashable, date, str]] = set()
-    for station, tests in planned:
-        for test in tests:
-            day, kind, pool = test[1], test[3], test[6]
-            if kind == RT_PCR and start <= day < end:
-                seen.add((station, day, pool))
-    return Counter(day for _station, day, _pool in seen)
 
 
 def lab_days(
@@ -119,20 +118,39 @@ def balance(
     fixed: Mapping[date, int] | None = None,
     interval_days: int = 3,
     end: date | None = None,
+    pool_size: int = 1,
 ) -> dict[Hashable, dict[Hashable, tuple[date, ...]]]:
     """The stations' plans with some RT-PCRs moved one day earlier to flatten the lab's
     load (see the module's docstring). ``plans`` maps station → staff → RT-PCR days;
     ``last_rt_pcr`` gives (station, staff) → the last RT-PCR taken before ``start``;
-    ``fixed`` is the lab's other load per day (crew samples); ``end`` is the first day
-    after the period (without it a staff member's last RT-PCR never moves).
-    Deterministic."""
+    ``fixed`` is the lab's other load per day, in the unit balanced; ``end`` is the
+    first day after the period (without it a staff member's last RT-PCR never moves).
+    With ``pool_size`` above 1 the load is counted in pools: a station's samples of a
+    day make ``⌈samples / pool_size⌉`` pools. Deterministic."""
     last_rt_pcr = last_rt_pcr or {}
     result = {station: {staff: sorted(days) for staff, days in plan.items()} for station, plan in plans.items()}
     original = {(station, staff): tuple(days) for station, plan in result.items() for staff, days in plan.items()}
-    load = lab_load(result, fixed)
     per_station = {station: Counter(d for days in plan.values() for d in days) for station, plan in result.items()}
     caps = {station: station_cap(staff_count.get(station, 0), interval_days) for station in result}
+    # Who has a sample on each day, per station.
+    holders: dict[tuple[Hashable, date], set[Hashable]] = defaultdict(set)
+    for station, plan in result.items():
+        for staff, days in plan.items():
+            for d in days:
+                holders[(station, d)].add(staff)
     one = timedelta(days=1)
+
+    def units(samples: int) -> int:
+        return -(-samples // pool_size)
+
+    # The lab's load per day in the unit balanced (pools, or samples with a pool_size
+    # of 1), and in samples, which breaks ties between moves that leave the pools as
+    # they are.
+    load, samples = Counter(fixed or {}), Counter(fixed or {})
+    for counts in per_station.values():
+        for d, n in counts.items():
+            load[d] += units(n)
+            samples[d] += n
 
     def chain(station, staff, index) -> list[int] | None:
         """The samples to move with this one: it and the ones after it up to the first
@@ -153,41 +171,125 @@ def balance(
                 return moved
         return None
 
-    def gain(station, staff, moved) -> bool:
-        """Whether moving these samples keeps the station's caps and the peak, and
-        flattens the load (the sum of squares falls, so the loop ends)."""
-        days = result[station][staff]
-        delta = Counter()
-        for k in moved:
-            delta[days[k]] -= 1
-            delta[days[k] - one] += 1
+    def effect(station, delta: Counter) -> tuple[int, int] | None:
+        """How moving the samples of ``delta`` (day → change, at ``station``) changes the
+        sums of squares of the lab's load and samples, or None where it breaks the
+        station's cap or raises the lab's peak."""
         peak = max(load.values(), default=0)
+        counts = per_station[station]
+        change_load = change_samples = 0
         for d, change in delta.items():
-            if change > 0 and (per_station[station][d] + change > max(caps[station], per_station[station][d])):
-                return False
-            if change > 0 and load[d] + change > peak:
-                return False
-        return sum((load[d] + c) ** 2 - load[d] ** 2 for d, c in delta.items()) < 0
+            if change > 0 and counts[d] + change > max(caps[station], counts[d]):
+                return None
+            new_load = load[d] + units(counts[d] + change) - units(counts[d])
+            if new_load > load[d] and new_load > peak:
+                return None
+            change_load += new_load**2 - load[d] ** 2
+            change_samples += (samples[d] + change) ** 2 - samples[d] ** 2
+        return change_load, change_samples
+
+    def best_batch(station, day) -> list[tuple[Hashable, list[int]]] | None:
+        """The first ``k`` staff of the station whose sample of ``day`` can move (``k`` up
+        to a pool), for the ``k`` that flattens the load most, or None if none does."""
+        batch, delta, best, best_effect = [], Counter(), None, (0, 0)
+        for staff in sorted(holders[(station, day)], key=repr):
+            days = result[station][staff]
+            moved = chain(station, staff, days.index(day))
+            if not moved:
+                continue
+            batch.append((staff, moved))
+            for k in moved:
+                delta[days[k]] -= 1
+                delta[days[k] - one] += 1
+            found = effect(station, delta)
+            if found is not None and found < best_effect:
+                best, best_effect = list(batch), found
+            if len(batch) == pool_size:
+                break
+        return best
+
+    def move(station, staff, moved) -> None:
+        days, counts = result[station][staff], per_station[station]
+        for k in moved:
+            for d, change in ((days[k], -1), (days[k] - one, 1)):
+                load[d] += units(counts[d] + change) - units(counts[d])
+                samples[d] += change
+                counts[d] += change
+            holders[(station, days[k])].discard(staff)
+            days[k] -= one
+            holders[(station, days[k])].add(staff)
 
     moved_any = True
     while moved_any:
         moved_any = False
-        # The busiest day first; among equals, the latest.
-        for day in sorted(load, key=lambda d: (-load[d], -d.toordinal())):
+        # The busiest day first; among equals, the one with most samples, then the latest.
+        for day in sorted(load, key=lambda d: (-load[d], -samples[d], -d.toordinal())):
             for station in sorted(result, key=repr):
-                for staff in sorted(result[station], key=repr):
-                    days = result[station][staff]
-                    if day not in days:
-                        continue
-                    moved = chain(station, staff, days.index(day))
-                    if moved and gain(station, staff, moved):
-                        for k in moved:
-                            load[days[k]] -= 1
-                            per_station[station][days[k]] -= 1
-                            days[k] -= one
-                            load[days[k]] += 1
-                            per_station[station][days[k]] += 1
-                        moved_any = True
+                if batch := best_batch(station, day):
+                    for staff, moved in batch:
+                        move(station, staff, moved)
+                    moved_any = True
+                    break
             if moved_any:
                 break
     return {station: {staff: tuple(days) for staff, days in plan.items()} for station, plan in result.items()}
+
+
+def printed_order(full_name: str, id_number: str, pk: int) -> tuple:
+    """The order a station's schedule prints its staff in, by name. Every station's staff
+    are keyed by their rank in it when a lab's stations are planned and balanced, so the
+    lab's plan is the same from each of its stations and from the lab's outlook."""
+    return vietnamese_key(full_name), id_number, pk
+
+
+def rt_pcr_days(planned: Iterable) -> dict[Hashable, tuple[date, ...]]:
+    """Each staff member's RT-PCR days in a plan (``crews.schedule`` planned tests,
+    records or tuples in ``PlannedTest``'s field order, sorted by date)."""
+    days: dict[Hashable, list[date]] = defaultdict(list)
+    for test in planned:
+        if test[3] == RT_PCR:
+            days[test[0]].append(test[1])
+    return {staff: tuple(test_days) for staff, test_days in days.items()}
+
+
+def balance_schedules(
+    planned: Mapping[Hashable, Iterable],
+    history: Mapping[Hashable, Mapping[Hashable, History]],
+    start: date,
+    days: int,
+    rules: Rules,
+) -> dict[Hashable, dict[Hashable, tuple[date, ...]]]:
+    """The RT-PCR days of a lab's stations for ``[start, start + days)``, balanced in
+    pools across the lab: ``planned`` maps station → its R3 plan of that period,
+    ``history`` station → staff → ``History``. A lab with one station with RT-PCRs
+    planned keeps its plan as it is (R3's own spread)."""
+    plans = {station: rt_pcr_days(tests) for station, tests in planned.items()}
+    if sum(1 for plan in plans.values() if plan) < 2:
+        return plans
+    last = {
+        (station, staff): past.last_rt_pcr
+        for station, staff_history in history.items()
+        for staff, past in staff_history.items()
+        if past.last_rt_pcr
+    }
+    return balance(
+        plans,
+        {station: len(plan) for station, plan in plans.items()},
+        start,
+        last,
+        interval_days=rules.interval_days,
+        end=start + timedelta(days=days),
+        pool_size=rules.pool_size,
+    )
+
+
+def pools_of(plans: Mapping[Hashable, StationPlan], pool_size: int, start: date, days: int) -> Counter:
+    """Pools of the lab per day of ``[start, start + days)``: each station's samples of a
+    day grouped into pools of at most ``pool_size``, as the schedule forms them."""
+    end = start + timedelta(days=days)
+    pools = Counter()
+    for plan in plans.values():
+        for day, samples in Counter(d for test_days in plan.values() for d in test_days).items():
+            if start <= day < end:
+                pools[day] += -(-samples // pool_size)
+    return pools
