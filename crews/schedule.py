@@ -149,10 +149,14 @@ def plan_tuples(
     days: int,
     history: Mapping[Hashable, History] | None = None,
     rules: Rules = Rules(),
+    rt_pcr_days: Mapping[Hashable, Sequence[date]] | None = None,
 ) -> list[tuple]:
     """``plan_tests`` as plain tuples in ``PlannedTest``'s field order, for callers that
     hold tens of thousands of planned tests at once: the garbage collector stops scanning
-    a tuple of plain values after its first look, but scans records every time."""
+    a tuple of plain values after its first look, but scans records every time.
+
+    ``rt_pcr_days`` replaces the RT-PCR days of the staff it names (the province
+    balancing, ``crews.lab_capacity``); their days' pools are formed again."""
     end = start + timedelta(days=days)
     horizon = end + timedelta(days=lookahead_days(rules))
     # A station has a few shifts and thousands of rows: group the rows by shift and day,
@@ -178,6 +182,8 @@ def plan_tuples(
             due_by = due_from + rules.overdue_after
             rapid[day][due_from] += [(person, starts, shift, due_by) for person in staff]
     rt_days = _rt_pcr_days(worked, start, history or {}, rules.interval_days)
+    if rt_pcr_days:
+        rt_days |= rt_pcr_days
     rt_pcr: dict[date, list[Hashable]] = defaultdict(list)
     for staff, test_days in rt_days.items():
         for day in test_days:

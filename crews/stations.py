@@ -7,6 +7,7 @@ loads their inputs from the database in a constant number of queries.
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -22,13 +23,12 @@ from django.utils.translation import ngettext
 
 from crews.people import PersonData, parse_id_number, resolve_people
 from crews.results import TestData, record_test, record_tests
-from portguard.collation import vietnamese_key
 from portguard.domain import DomainError, InvalidFile
 from portguard.roles import require_perm
 from portguard.tabular import read_upload
 from vessels.models import Wharf
 
-from . import schedule
+from . import lab_capacity, schedule
 from .choices import RT_PCR_KINDS, TestResult
 from .models import KcsStation, Person, RosterEntry, ScreeningTest, Shift, StaffMember
 from .scope import require_station_in_scope, visible_stations  # noqa: F401 - the station pages read scope here
@@ -424,6 +424,13 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
     """The station's planned tests for ``[start, start + days)`` and the state of each
     at ``now``, in four queries whatever the number of staff.
 
+    Where the station's lab runs other stations' samples too, the lab's stations are
+    planned over the same period and their RT-PCR days balanced together
+    (``lab_capacity.balance_schedules``): the station's plan carries the balanced days
+    and the pools formed on them. The other stations' staff and rosters come in the
+    same two queries as the station's own (the roster with its shifts' times, so the
+    station's shifts are not read apart): three queries then.
+
     Everything is read as plain values: a large station's plan would otherwise leave
     thousands of objects for the garbage collector to scan, request after request.
     """
@@ -431,6 +438,9 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
     r = rules()
     period_start = schedule.day_start(start, r.tz)
     horizon = start + timedelta(days=days + schedule.lookahead_days(r))
+    lab_id = station.lab_id
+    # The station's staff, and with a lab every staff member of the lab's stations.
+    staff_of = Q(station_id=station.pk) if lab_id is None else Q(station__lab_id=lab_id)
     first_rostered = RosterEntry.objects.filter(staff=OuterRef("pk"), date__lt=start).order_by("date")
     last_rt_pcr = (
         _current_tests()
@@ -438,43 +448,70 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
         .order_by("-sampled_at")
     )
     members = (
-        StaffMember.objects.filter(station=station)
+        StaffMember.objects.filter(staff_of)
         .annotate(
             first_rostered=Subquery(first_rostered.values("date")[:1]),
             last_rt_pcr=Subquery(last_rt_pcr.values("sampled_at")[:1]),
         )
         .order_by()
-        .values_list("pk", "person_id", "person__full_name", "person__id_number", "first_rostered", "last_rt_pcr")
-    )
-    # Staff are keyed by their rank in name order, so the plan comes sorted as printed.
-    ranked = sorted(
-        ((StaffRow(*member[:4]), *member[4:]) for member in members),
-        key=lambda ranked: (vietnamese_key(ranked[0].full_name), ranked[0].id_number, ranked[0].pk),
-    )
-    staff = [row for row, _first, _last in ranked]
-    history = {
-        index: schedule.History(
-            last_rt_pcr=timezone.localtime(last, r.tz).date() if last else None, first_rostered=first
+        .values_list(
+            "station_id",
+            "pk",
+            "person_id",
+            "person__full_name",
+            "person__id_number",
+            "first_rostered",
+            "last_rt_pcr",
         )
-        for index, (_row, first, last) in enumerate(ranked)
-        if first or last
-    }
-    rank = {row.pk: index for index, row in enumerate(staff)}
+    )
+    lab_staff: dict[int, list[tuple[StaffRow, date | None, datetime | None]]] = defaultdict(list)
+    for station_id, *member, first, last in members:
+        lab_staff[station_id].append((StaffRow(*member), first, last))
+    # Every station's staff are keyed by their rank in name order, so the plan comes
+    # sorted as printed, and the lab's plan is the same from each of its stations.
+    histories: dict[int, dict[int, schedule.History]] = {}
+    rank: dict[int, int] = {}
+    for station_id, rows in lab_staff.items():
+        rows.sort(key=lambda row: lab_capacity.printed_order(row[0].full_name, row[0].id_number, row[0].pk))
+        histories[station_id] = {
+            i: _history(first, last, r) for i, (_row, first, last) in enumerate(rows) if first or last
+        }
+        rank.update((row.pk, i) for i, (row, _first, _last) in enumerate(rows))
+    staff = [row for row, _first, _last in lab_staff[station.pk]]
+    history = histories.get(station.pk, {})
     rank_of_person = {row.person_id: index for index, row in enumerate(staff)}
-    # Rosters are loaded with the station's own shifts only.
-    shifts = {
-        pk: (code, starts, ends)
-        for pk, code, starts, ends in station.shifts.values_list("pk", "code", "starts_at", "ends_at")
-    }
-    roster = (
-        (rank[staff_id], day, *shifts[shift_id])
-        for staff_id, day, shift_id in RosterEntry.objects.filter(
-            staff__station=station, date__gte=start, date__lt=horizon
-        )
-        .order_by()
-        .values_list("staff_id", "date", "shift_id")
-    )
-    planned = schedule.plan_tuples(roster, start, days, history, r)
+    rosters = RosterEntry.objects.filter(date__gte=start, date__lt=horizon).order_by()
+    if lab_id is None:
+        # Rosters are loaded with the station's own shifts only.
+        shifts = {
+            pk: (code, starts, ends)
+            for pk, code, starts, ends in station.shifts.values_list("pk", "code", "starts_at", "ends_at")
+        }
+        roster = [
+            (rank[staff_id], day, *shifts[shift_id])
+            for staff_id, day, shift_id in rosters.filter(staff__station=station).values_list(
+                "staff_id", "date", "shift_id"
+            )
+        ]
+        planned = schedule.plan_tuples(roster, start, days, history, r)
+    else:
+        lab_rosters: dict[int, list[tuple]] = defaultdict(list)
+        for station_id, staff_id, day, code, starts, ends in rosters.filter(staff__station__lab_id=lab_id).values_list(
+            "staff__station_id", "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at"
+        ):
+            lab_rosters[station_id].append((rank[staff_id], day, code, starts, ends))
+        roster = lab_rosters.pop(station.pk, [])
+        planned = schedule.plan_tuples(roster, start, days, history, r)
+        if lab_rosters:
+            lab_plans = {
+                station_id: schedule.plan_tuples(rows, start, days, histories.get(station_id, {}), r)
+                for station_id, rows in lab_rosters.items()
+            }
+            balanced = lab_capacity.balance_schedules({station.pk: planned, **lab_plans}, histories, start, days, r)[
+                station.pk
+            ]
+            if balanced != lab_capacity.rt_pcr_days(planned):
+                planned = schedule.plan_tuples(roster, start, days, history, r, rt_pcr_days=balanced)
     last_due = max((due_by for _s, _d, _sh, _k, _f, due_by, _p in planned), default=period_start)
     # A positive shortly before the period still blocks from duty (with the negative
     # RT-PCR that may have ended it): read those too, in the same query.
@@ -495,6 +532,13 @@ def plan_station(station: KcsStation, start: date, days: int, now: datetime | No
     ]
     states, matched = schedule.assess(planned, taken, now)
     return StationPlan(staff, planned, states, {index: test[2] for index, test in matched.items()})
+
+
+def _history(first_rostered: date | None, last_rt_pcr: datetime | None, r: schedule.Rules) -> schedule.History:
+    return schedule.History(
+        last_rt_pcr=timezone.localtime(last_rt_pcr, r.tz).date() if last_rt_pcr else None,
+        first_rostered=first_rostered,
+    )
 
 
 def station_schedule(station: KcsStation, start: date, days: int, now: datetime | None = None) -> list[ScheduleEntry]:
