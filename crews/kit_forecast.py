@@ -24,7 +24,6 @@ from django.utils import timezone
 from vessels.models import Declaration, PortCall
 
 from . import schedule
-from .choices import KitKind
 from .kit_stock import Place, PlaceKey, PlaceStock, stock_of
 from .models import RosterEntry
 
@@ -186,28 +185,38 @@ def _declared(wharf_ids: list[int], start: date, days: int) -> dict[int, dict[da
     return declared_by_day(declared_rows(wharf_ids, start, days) if wharf_ids else ())
 
 
-def forecast(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, Forecast]:
-    """Each place's need for ``[start, start + days)`` beside its rapid kit stock. Four
-    queries for any number of places: the stock, the stations' rosters, the wharves'
-    past arrivals and their declarations (those not needed are skipped)."""
-    if not places:
-        return {}
-    stocks = stock_of(places)
+def needs_of(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, dict[date, int]]:
+    """Each place's need for each day of ``[start, start + days)``. Three queries for
+    any number of places: the stations' rosters, the wharves' past arrivals and their
+    declarations (those not needed are skipped)."""
     station_ids = [p.station.pk for p in places if p.station]
     wharf_ids = [p.wharf.pk for p in places if p.wharf]
     rosters = _rosters(station_ids, start, days)
     past = _arrived(wharf_ids, start, WEEKS)
     declared = _declared(wharf_ids, start, days)
-    result = {}
-    for place in places:
-        stock = stocks[place.key]
-        if place.station:
-            needs = station_needs(rosters.get(place.station.pk, ()), start, days)
-        else:
-            needs = wharf_needs(past.get(place.wharf.pk, {}), declared.get(place.wharf.pk, {}), start, days)
-        lots = [(lot.expires_on, lot.on_hand) for lot in stock.lots if lot.kind == KitKind.RAPID]
-        result[place.key] = Forecast(place, stock, project(lots, sorted(needs.items())))
-    return result
+    return {
+        place.key: (
+            station_needs(rosters.get(place.station.pk, ()), start, days)
+            if place.station
+            else wharf_needs(past.get(place.wharf.pk, {}), declared.get(place.wharf.pk, {}), start, days)
+        )
+        for place in places
+    }
+
+
+def forecast(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, Forecast]:
+    """Each place's need for ``[start, start + days)`` beside its rapid kit stock. Four
+    queries for any number of places: the stock and ``needs_of``'s three."""
+    if not places:
+        return {}
+    stocks = stock_of(places)
+    needs = needs_of(places, start, days)
+    return {
+        place.key: Forecast(
+            place, stocks[place.key], project(stocks[place.key].rapid_lots(), sorted(needs[place.key].items()))
+        )
+        for place in places
+    }
 
 
 def forecast_at(place: Place, start: date, days: int = DAYS) -> Forecast:

@@ -8,8 +8,8 @@ delivery: a result that names a lot there must name a lot delivered to it that h
 expired on the sample day (``check_kit_lots``)."""
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -113,6 +113,41 @@ class PlaceStock:
     def lot(self, kind: str, lot: str) -> LotStock | None:
         return next((s for s in self.lots if s.kind == kind and s.lot == lot), None)
 
+    def rapid_lots(self) -> list[tuple[date, int]]:
+        """The rapid lots as ``(expiry date, kits on hand)``, as the forecast carries them."""
+        return [(lot.expires_on, lot.on_hand) for lot in self.lots if lot.kind == KitKind.RAPID]
+
+    def changed(
+        self, used: Mapping[str, int] | None = None, unnamed: int = 0, adjusted: Mapping[str, int] | None = None
+    ) -> "PlaceStock":
+        """A copy of this stock with more rapid kits ``used`` by results naming each lot,
+        ``unnamed`` more used by results naming none, and rapid lots ``adjusted`` by these
+        amounts (negative numbers take them back): the stock just before or after a
+        write, without reading it again. Pure."""
+        used, adjusted = used or {}, adjusted or {}
+        lots = [
+            replace(
+                lot,
+                used_named=lot.used_named + (used.get(lot.lot, 0) if lot.kind == KitKind.RAPID else 0),
+                adjusted=lot.adjusted + (adjusted.get(lot.lot, 0) if lot.kind == KitKind.RAPID else 0),
+                used_unnamed=0,
+            )
+            for lot in self.lots
+        ]
+        unallocated = _allocate(lots, sum(lot.used_unnamed for lot in self.lots) + self.unallocated + unnamed)
+        return PlaceStock(self.place, lots, dict(self.unlisted), unallocated)
+
+
+def _allocate(lots: list[LotStock], unnamed: int) -> int:
+    """Count ``unnamed`` kits used by results naming no lot against ``lots``,
+    first-expiring first; returns those beyond every kit the place received."""
+    left = max(unnamed, 0)
+    for lot in lots:
+        take = min(left, max(lot.on_hand, 0))
+        lot.used_unnamed += take
+        left -= take
+    return left
+
 
 def _place_filter(stations: Iterable[int], wharves: Iterable[int], station_field: str, wharf_field: str) -> Q:
     return Q(**{f"{station_field}__in": list(stations)}) | Q(**{f"{wharf_field}__in": list(wharves)})
@@ -198,12 +233,7 @@ def stock_of(places: Sequence[Place]) -> dict[PlaceKey, PlaceStock]:
             stocks[key].unlisted[row["p_lot"]] = row["amount"]
     for key, stock in stocks.items():
         stock.lots = sorted(lots[key].values(), key=lambda s: (s.kind, s.expires_on, s.lot))
-        left = unnamed.get(key, 0)
-        for lot in stock.lots:
-            take = min(left, max(lot.on_hand, 0))
-            lot.used_unnamed += take
-            left -= take
-        stock.unallocated = left
+        stock.unallocated = _allocate(stock.lots, unnamed.get(key, 0))
     return stocks
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from portguard.roles import require_perm
 from vessels.models import Wharf
 
 from .choices import KIT_REMOVALS, KitAdjustmentReason, KitKind
+from .kit_alerts import after_adjustment
 from .kit_stock import Place, may_see, stock_at
 from .models import KcsStation, KitAdjustment, KitDelivery
 
@@ -120,12 +122,27 @@ def record_delivery(user, place: Place, data: DeliveryData, now: datetime | None
                 received_at=received_at,
                 client_uuid=data.client_uuid,
             )
+            if kind == KitKind.RAPID:
+                _keeps_stock_since(place, received_at)
     except IntegrityError:
         stored = _stored(KitDelivery, user, place, data.client_uuid)
         if stored is None:
             raise
         return stored, False
     return delivery, True
+
+
+def _keeps_stock_since(place: Place, received_at: datetime) -> None:
+    """Mark the place as keeping rapid kit stock from its first delivery: the writes of
+    results read the mark with the place's row, at no query of their own
+    (``crews.kit_alerts``). One query, none once marked earlier."""
+    row = place.station or place.wharf
+    if row.rapid_kits_since is not None and row.rapid_kits_since <= received_at:
+        return
+    type(row).objects.filter(Q(rapid_kits_since__isnull=True) | Q(rapid_kits_since__gt=received_at), pk=row.pk).update(
+        rapid_kits_since=received_at
+    )
+    row.rapid_kits_since = received_at
 
 
 def record_adjustment(
@@ -156,7 +173,8 @@ def record_adjustment(
     try:
         with transaction.atomic():
             _lock(place)
-            stock = stock_at(place).lot(kind, lot)
+            before = stock_at(place)
+            stock = before.lot(kind, lot)
             if stock is None:
                 raise DomainError(
                     _("Lot %(lot)s was never delivered to %(place)s.") % {"lot": lot, "place": place.code},
@@ -178,6 +196,7 @@ def record_adjustment(
                 recorded_by=user,
                 client_uuid=data.client_uuid,
             )
+            after_adjustment(place, before, adjustment, now or timezone.now())
     except IntegrityError:
         stored = _stored(KitAdjustment, user, place, data.client_uuid)
         if stored is None:

@@ -285,6 +285,13 @@ class KcsStation(models.Model):
         blank=True,
         help_text=_("The lab that runs the station's RT-PCR samples."),
     )
+    rapid_kits_since = models.DateTimeField(
+        _("keeps rapid kit stock since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When its first rapid kits were recorded delivered: from then its kit stock is kept (rule R7)."),
+    )
 
     class Meta:
         ordering = ["wharf__route_order", "code"]

@@ -26,6 +26,7 @@ from vessels.services import suspend_active_handover
 from vessels.status import call_summary, check_sample_time, clearance_for, read_manifests
 
 from .choices import TestKind, TestResult
+from .kit_alerts import after_results
 from .kit_stock import LotUse, Place, check_kit_lots
 from .models import CrewMember, KcsStation, Person, ScreeningTest, StaffMember
 from .scope import station_in_scope, visible_stations
@@ -177,6 +178,7 @@ def _record(user, entries: Sequence[TestData], now: datetime | None) -> list[tup
         _settle_staff(stations, [t for t in tests if t.port_call_id is None], now)
         for pk in sorted(again_ids):
             announce_port_call(locked[pk])
+        after_results(tests, now)  # rule R7: a place newly short of rapid kits
     new = iter(tests)
     return [(stored[e.client_uuid], False) if e.client_uuid in stored else (next(new), True) for e in entries]
 

@@ -139,7 +139,7 @@ class WharfConsumer(DashboardConsumer):
         return ("wharf", self.wharf.pk)
 
     def snapshot_for(self, user):
-        return dashboard_snapshot(user, self.wharf)
+        return dashboard_snapshot(user, self.wharf, kits=True)
 
 
 class MyWharvesConsumer(DashboardConsumer):
@@ -160,7 +160,7 @@ class MyWharvesConsumer(DashboardConsumer):
         return ("wharves", self.wharf_ids)
 
     def snapshot_for(self, user):
-        return dashboard_snapshot(user)
+        return dashboard_snapshot(user, kits=True)
 
 
 class ProvinceConsumer(DashboardConsumer):
@@ -171,4 +171,4 @@ class ProvinceConsumer(DashboardConsumer):
         return ("province",)
 
     def snapshot_for(self, user):
-        return dashboard_snapshot(user)
+        return dashboard_snapshot(user, kits=True)

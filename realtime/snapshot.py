@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crews import schedule
+from crews.kit_alerts import short_places
 from crews.models import KcsStation
 from crews.stations import needs_attention
 from vessels.alerts import POSITIVE_ALERTS
@@ -18,12 +19,18 @@ from vessels.scope import visible_port_calls, visible_wharves
 from vessels.status import call_summary, clearance_for
 
 
-def dashboard_snapshot(user, wharf: Wharf | None = None, *, declarations: bool = True) -> dict[str, Any]:
+def dashboard_snapshot(
+    user, wharf: Wharf | None = None, *, declarations: bool = True, kits: bool = False
+) -> dict[str, Any]:
     """Open port calls of one wharf, or of every wharf the user sees, in constant
     queries; a wharf's snapshot adds its overdue KCS staff (a constant number of queries
     per station there) and its expected arrivals (rule R6, four queries), shaped as their
     ``declaration.received`` events. The province view shows neither, so it skips that cost,
-    as does the wharf's page (``declarations=False``), which renders its own list of them."""
+    as does the wharf's page (``declarations=False``), which renders its own list of them.
+
+    A socket's snapshot (``kits=True``) adds the wharves and stations short of rapid kits
+    now, shaped as their ``kits.short`` events (rule R7; one query, six at most when some
+    keep stock); the pages show each place's forecast themselves."""
     wharves = [wharf] if wharf is not None else list(visible_wharves(user))
     calls = list(visible_port_calls(user).filter(wharf__in=wharves, departed_at__isnull=True))
     clearances = clearance_for(calls)
@@ -34,6 +41,7 @@ def dashboard_snapshot(user, wharf: Wharf | None = None, *, declarations: bool =
         "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
         "overdue_staff": overdue_staff(stations),
         "alerts": open_positive_alerts(calls, wharves),
+        "kits_short": short_places(wharves, timezone.localdate()) if kits else [],
         "declarations": (
             [declaration_summary(flags) for flags in expected_arrivals([wharf])]
             if wharf is not None and declarations

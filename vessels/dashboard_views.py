@@ -79,6 +79,14 @@ def live_config(socket_path: str) -> dict[str, Any]:
             "alertSample": _("%(kind)s sampled at %(time)s"),
             "staffOverdue": _("Overdue KCS test: %(name)s (%(station)s), %(what)s."),
             "overdueRapid": _("rapid test after shift %(shift)s of %(day)s"),
+            "kitsShortStation": _(
+                "KCS station %(code)s %(name)s is running short of rapid test kits: %(left)s left, "
+                "%(need)s needed in the next %(days)s days (runs out on %(date)s)."
+            ),
+            "kitsShortWharf": _(
+                "Wharf %(code)s %(name)s is running short of rapid test kits: %(left)s left, "
+                "%(need)s needed in the next %(days)s days (runs out on %(date)s)."
+            ),
         },
     }
 

@@ -46,6 +46,13 @@ class Wharf(models.Model):
         blank=True,
         help_text=_("Users who work at this wharf and see its port calls."),
     )
+    rapid_kits_since = models.DateTimeField(
+        _("keeps rapid kit stock since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When its first rapid kits were recorded delivered: from then its kit stock is kept (rule R7)."),
+    )
 
     class Meta:
         ordering = ["route_order", "code"]

@@ -1,7 +1,7 @@
 // The page drawn from the state: the connection status, the wharf's cards (or all my
 // wharves' cards, by wharf) or the province's wharf rows and totals, the overdue KCS staff, the event feed.
 
-import { overdueWhat } from "./words.js";
+import { kitsShortLine, overdueWhat } from "./words.js";
 
 const FEED_LENGTH = 50;
 
@@ -227,6 +227,24 @@ export function createView(root, config, state, times) {
     setTotal("overdue", state.overdue.length);
   }
 
+  // --- Stations and wharves short of rapid kits (rule R7) -----------------------------
+
+  const kitsShort = root.querySelector("[data-kits-short]");
+
+  function renderKitsShort() {
+    const list = kitsShort.querySelector("[data-kits-short-list]");
+    list.textContent = "";
+    Array.from(state.kitsShort.values())
+      .sort((a, b) => (a.runs_out_on < b.runs_out_on ? -1 : a.runs_out_on > b.runs_out_on ? 1 : 0))
+      .forEach((entry) => {
+        const item = document.createElement("li");
+        item.setAttribute("data-kits-short-place", entry.place_kind + ":" + entry.code);
+        item.textContent = kitsShortLine(entry, text);
+        list.appendChild(item);
+      });
+    kitsShort.hidden = state.kitsShort.size === 0;
+  }
+
   // --- The event feed -----------------------------------------------------------------
 
   const feed = root.querySelector("[data-feed]");
@@ -250,5 +268,5 @@ export function createView(root, config, state, times) {
     }
   }
 
-  return { showConnection, render, renderOverdue, addFeed, listsStaff: Boolean(overdueList) };
+  return { showConnection, render, renderOverdue, renderKitsShort, addFeed, listsStaff: Boolean(overdueList) };
 }

@@ -1,13 +1,14 @@
 // What the dashboard knows, and how each server event changes it. No DOM here: the view
 // and the alert banner are handed in.
 
-import { fill, overdueWhat } from "./words.js";
+import { fill, kitsShortLine, overdueWhat } from "./words.js";
 
 export function createState() {
   const state = {
     calls: new Map(), // port call id -> summary, as in the snapshot
     wharves: new Map(), // wharf code -> {code, name, locality}
     overdue: [], // overdue KCS staff tests, as in the snapshot, oldest first
+    kitsShort: new Map(), // "station:CODE" or "wharf:CODE" -> its kits.short entry
     versions: new Map(), // port call id -> highest version seen, departed calls too
 
     replace(snapshot) {
@@ -21,6 +22,15 @@ export function createState() {
         state.versions.set(call.id, call.version);
       });
       state.overdue = snapshot.overdue_staff || [];
+      state.kitsShort = new Map();
+      (snapshot.kits_short || []).forEach((entry) => {
+        state.kitsShort.set(kitsShortKey(entry), entry);
+      });
+    },
+
+    // A place newly short of rapid kits: shown until a snapshot no longer lists it.
+    updateKitsShort(entry) {
+      state.kitsShort.set(kitsShortKey(entry), entry);
     },
 
     // Two server processes may publish updates of one call in the wrong order: keep the
@@ -62,6 +72,10 @@ export function createState() {
   return state;
 }
 
+function kitsShortKey(entry) {
+  return entry.place_kind + ":" + entry.code;
+}
+
 function overdueKey(entry) {
   return [entry.wharf, entry.id_number, entry.kind, entry.due_by].join("|");
 }
@@ -75,6 +89,7 @@ export function createHandler({ config, state, view, alerts }) {
     state.replace(message);
     view.render();
     view.renderOverdue();
+    view.renderKitsShort();
     alerts.resync(message.alerts || []);
     if (synced) {
       view.addFeed("info", text.resynced);
@@ -181,6 +196,11 @@ export function createHandler({ config, state, view, alerts }) {
         break;
       case "staff.overdue":
         staffOverdue(message);
+        break;
+      case "kits.short":
+        state.updateKitsShort(message);
+        view.renderKitsShort();
+        view.addFeed("kits", kitsShortLine(message, text));
         break;
       default:
         break;

@@ -46,6 +46,19 @@ export function createTimes(timeZone) {
   };
 }
 
+// A station or wharf short of rapid kits (a kits.short event or a snapshot's entry), in words.
+export function kitsShortLine(entry, text) {
+  const date = entry.runs_out_on.split("-");
+  return fill(entry.place_kind === "station" ? text.kitsShortStation : text.kitsShortWharf, {
+    code: entry.code,
+    name: entry.name,
+    left: entry.left,
+    need: entry.need,
+    days: entry.days,
+    date: date[2] + "/" + date[1] + "/" + date[0],
+  });
+}
+
 // The test a KCS staff member is overdue for: "■ RT-PCR 12/08" or the rapid test's shift.
 export function overdueWhat(entry, text) {
   const date = entry.date.split("-");
