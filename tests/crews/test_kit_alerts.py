@@ -5,9 +5,11 @@ and the places short now in a socket's snapshot. Needs worked out by hand: the s
 the 2 days ahead."""
 
 from datetime import date, datetime, timedelta
+from importlib import import_module
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 
 from crews.choices import KitAdjustmentReason, TestKind, TestResult
 from crews.kit_alerts import after_results, keeps_stock, newly_short, short_places
@@ -142,6 +144,20 @@ def test_the_first_rapid_delivery_marks_the_place_as_keeping_stock(supervisor, i
     assert KcsStation.objects.get().rapid_kits_since == NOW - timedelta(hours=2)
     assert keeps_stock(Place(station=KcsStation.objects.get()))
     assert not keeps_stock(Place(wharf=Wharf.objects.get(pk=cam_pha.pk)))
+
+
+def test_the_migration_marks_the_places_that_had_received_rapid_kits(supervisor, inspector, staffed, cam_pha, ha_long):
+    fill = import_module(
+        "crews.migrations.0018_stations_keep_the_day_they_first_received_rapid_kits"
+    ).mark_places_that_received_rapid_kits
+    stocked(supervisor, Place(station=staffed), 4)
+    stocked(inspector, Place(wharf=cam_pha), 4, lot="LOT-W")
+    KcsStation.objects.update(rapid_kits_since=None)
+    Wharf.objects.update(rapid_kits_since=None)
+    fill(django_apps, None)
+    assert KcsStation.objects.get().rapid_kits_since == NOW - timedelta(hours=2)
+    assert Wharf.objects.get(pk=cam_pha.pk).rapid_kits_since == NOW - timedelta(hours=2)
+    assert Wharf.objects.get(pk=ha_long.pk).rapid_kits_since is None
 
 
 def test_a_place_without_deliveries_sends_nothing_at_no_query(
