@@ -1,8 +1,11 @@
 """The rapid kits each station and wharf will need over the next days (rule R7), beside
 its stock, and the day the stock runs out.
 
-- A **station** needs one kit per rapid test the R3 schedule plans from its roster (one
-  after each shift rostered that day).
+- A **station** needs one kit per rapid test the R3 schedule plans from its roster: one
+  per staff member after each shift rostered that day, counted on the day the shift
+  starts (a night shift's test, due the next morning, counts on the day it starts). The
+  RT-PCR rotation does not enter, so the need is a grouped count of the roster rows
+  (``rapid_counts``), not the whole schedule planned.
 - A **wharf** needs one kit per person expected: the average number of people on the
   arrivals of the same weekday over the last ``WEEKS`` weeks (rounded up), plus the
   people on the declarations expected that day that are not arrivals yet.
@@ -23,7 +26,6 @@ from django.utils import timezone
 
 from vessels.models import Declaration, PortCall
 
-from . import schedule
 from .kit_stock import Place, PlaceKey, PlaceStock, stock_of
 from .models import RosterEntry
 
@@ -83,12 +85,14 @@ def project(lots: Iterable[tuple[date, int]], needs: Sequence[tuple[date, int]])
     return result
 
 
-def station_needs(roster: Iterable[schedule.RosterRow], start: date, days: int = DAYS) -> dict[date, int]:
-    """Rapid tests the R3 schedule plans each day of ``[start, start + days)``. Pure."""
+def station_needs(counts: Iterable[tuple[date, int]], start: date, days: int = DAYS) -> dict[date, int]:
+    """Rapid tests each day of ``[start, start + days)`` from ``counts``, the rapid tests
+    (day, number) of the station's crews (``rapid_counts``' rows of one station); days
+    outside the period are left out. Pure."""
     needs = dict.fromkeys((start + timedelta(days=i) for i in range(days)), 0)
-    for planned in schedule.plan_tuples(roster, start, days):
-        if planned[3] == schedule.RAPID and planned[1] in needs:
-            needs[planned[1]] += 1
+    for day, number in counts:
+        if day in needs:
+            needs[day] += number
     return needs
 
 
@@ -117,19 +121,28 @@ def _local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.get_current_timezone())
 
 
-def _rosters(station_ids: list[int], start: date, days: int) -> dict[int, list[tuple]]:
-    """Each station's roster rows over the period and the schedule's look-ahead; one query."""
-    rows: dict[int, list[tuple]] = defaultdict(list)
+def rapid_counts(station_ids: Iterable[int], start: date, days: int) -> dict[int, list[tuple[date, int]]]:
+    """The rapid tests R3 plans (``schedule.plan_tuples``) at each station over
+    ``[start, start + days)``, as (day, number) per crew: its staff members rostered on
+    one shift (code and times, as the schedule tells shifts apart) on the day the shift
+    starts, each counted once. Every roster row of the station's staff counts, as the
+    schedule plans them all (an assignment's end takes its roster off); the RT-PCR
+    rotation and the look-ahead past the period play no part. One query, grouped."""
+    counts: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    station_ids = list(station_ids)
     if not station_ids:
-        return rows
-    horizon = start + timedelta(days=days + schedule.lookahead_days())
-    for station_id, staff_id, day, code, starts, ends in (
-        RosterEntry.objects.filter(staff__station_id__in=station_ids, date__gte=start, date__lt=horizon)
+        return counts
+    crews = (
+        RosterEntry.objects.filter(
+            staff__station_id__in=station_ids, date__gte=start, date__lt=start + timedelta(days=days)
+        )
         .order_by()
-        .values_list("staff__station_id", "staff_id", "date", "shift__code", "shift__starts_at", "shift__ends_at")
-    ):
-        rows[station_id].append((staff_id, day, code, starts, ends))
-    return rows
+        .values_list("staff__station_id", "date", "shift__code", "shift__starts_at", "shift__ends_at")
+        .annotate(staff_count=Count("staff_id", distinct=True))
+    )
+    for station_id, day, _code, _starts, _ends, number in crews:
+        counts[station_id].append((day, number))
+    return counts
 
 
 def _arrived(wharf_ids: list[int], start: date, weeks: int) -> dict[int, dict[date, int]]:
@@ -187,16 +200,16 @@ def _declared(wharf_ids: list[int], start: date, days: int) -> dict[int, dict[da
 
 def needs_of(places: Sequence[Place], start: date, days: int = DAYS) -> dict[PlaceKey, dict[date, int]]:
     """Each place's need for each day of ``[start, start + days)``. Three queries for
-    any number of places: the stations' rosters, the wharves' past arrivals and their
-    declarations (those not needed are skipped)."""
+    any number of places: the stations' rapid tests (``rapid_counts``), the wharves'
+    past arrivals and their declarations (those not needed are skipped)."""
     station_ids = [p.station.pk for p in places if p.station]
     wharf_ids = [p.wharf.pk for p in places if p.wharf]
-    rosters = _rosters(station_ids, start, days)
+    rapid = rapid_counts(station_ids, start, days)
     past = _arrived(wharf_ids, start, WEEKS)
     declared = _declared(wharf_ids, start, days)
     return {
         place.key: (
-            station_needs(rosters.get(place.station.pk, ()), start, days)
+            station_needs(rapid.get(place.station.pk, ()), start, days)
             if place.station
             else wharf_needs(past.get(place.wharf.pk, {}), declared.get(place.wharf.pk, {}), start, days)
         )
