@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from portguard.domain import NotAllowed
 from tests.helpers import ARRIVAL, people_of, refused
 from tests.vessels.flags import shown_flags
+from vessels import status
 from vessels.areas import ViolationData, record_violation
 from vessels.choices import ViolationKind, ViolationTarget
 from vessels.models import Vessel, Violation
@@ -144,6 +145,30 @@ def test_repeat_offenders_are_found_in_one_query(call, make_call, inspector, dja
     with django_assert_num_queries(1):
         vessels, people = repeat_offenders({c.vessel_id for c in [call, *others]}, people, NOW)
     assert (vessels, people) == ({call.vessel_id}, set())
+
+
+@pytest.mark.parametrize("whole_window", [False, True], ids=["ids sent", "window read whole"])
+def test_repeat_offenders_are_the_same_whether_the_ids_are_sent_or_the_window_read_whole(
+    call, make_call, inspector, monkeypatch, whole_window
+):
+    # A province's snapshot asks about thousands of people: the month's violations are
+    # then read whole and counted here. Only the vessels and people asked about answer.
+    if whole_window:
+        monkeypatch.setattr(status, "WHOLE_WINDOW_OVER", 0)
+    person = people_of(call)[0]
+    elsewhere = make_call(crew=1)
+    for _ in range(2):
+        record_violation(inspector, violation(call), now=NOW)
+        record_violation(
+            inspector,
+            violation(call, ViolationKind.LEFT_VESSEL, against=ViolationTarget.PERSON, person=person),
+            now=NOW,
+        )
+        record_violation(inspector, violation(elsewhere), now=NOW)
+    asked_people = {p.pk for p in people_of(call)}
+    assert repeat_offenders({call.vessel_id}, asked_people, NOW) == ({call.vessel_id}, {person.pk})
+    assert repeat_offenders({call.vessel_id}, asked_people - {person.pk}, NOW) == ({call.vessel_id}, set())
+    assert repeat_offenders({elsewhere.vessel_id}, set(), NOW) == ({elsewhere.vessel_id}, set())
 
 
 def test_recording_a_violation_announces_the_vessels_open_call(
