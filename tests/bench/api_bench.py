@@ -51,9 +51,9 @@ def _scene():
         Wharf(code=f"B-{i:02d}", name=f"Bến {i}", locality=Locality.CAM_PHA, kind=WharfKind.WHARF, route_order=i)
         for i in range(WHARVES)
     )
-    health = User.objects.create_user("bench-health")
+    health = User.objects.create_user("bench-search-health")  # upload_bench has its own "bench-health"
     health.groups.add(Group.objects.get(name=roles.HEALTH))
-    inspector = User.objects.create_user("bench-inspector")
+    inspector = User.objects.create_user("bench-search-inspector")
     inspector.groups.add(Group.objects.get(name=roles.INSPECTOR))
     for wharf in wharves[:2]:
         wharf.inspectors.add(inspector)

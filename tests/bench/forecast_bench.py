@@ -51,7 +51,7 @@ def _scene():
         wharves.append(wharf)
         stations.append(create_station(code=f"KCS-FB-{k:02d}", name=f"Trạm KCS dự báo {k}", wharf=wharf))
     people = Person.objects.bulk_create(
-        Person(full_name=f"Nguyễn Văn {i}", id_kind="cccd", id_number=f"0228{i:08d}") for i in range(STATIONS * STAFF)
+        Person(full_name=f"Nguyễn Văn {i}", id_kind="cccd", id_number=f"0230{i:08d}") for i in range(STATIONS * STAFF)
     )
     staff = StaffMember.objects.bulk_create(
         StaffMember(station=stations[i // STAFF], person=person, added_by=user) for i, person in enumerate(people)
@@ -91,7 +91,7 @@ def _scene():
         )
         for place in places
     )
-    boats = Vessel.objects.bulk_create(Vessel(registration=f"QN-{30000 + i}") for i in range(CALLS))
+    boats = Vessel.objects.bulk_create(Vessel(registration=f"QN-{60000 + i}") for i in range(CALLS))
     calls = PortCall.objects.bulk_create(
         PortCall(
             vessel=boat,
@@ -103,7 +103,7 @@ def _scene():
         for i, boat in enumerate(boats)
     )
     crew = Person.objects.bulk_create(
-        Person(full_name=f"Trần Văn {i}", id_kind="cccd", id_number=f"0229{i:08d}") for i in range(CALLS * CREW)
+        Person(full_name=f"Trần Văn {i}", id_kind="cccd", id_number=f"0231{i:08d}") for i in range(CALLS * CREW)
     )
     CrewMember.objects.bulk_create(
         CrewMember(port_call=calls[i // CREW], person=person, added_by=user) for i, person in enumerate(crew)

@@ -744,7 +744,8 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
     from tests.realtime.servers import Daphne, PrivateRedis
 
     redis = PrivateRedis()
-    daphnes = [_daphne(Daphne, redis.url), _daphne(Daphne, redis.url)]
+    # Serving tests/bench/bare_asgi.py: the project's application with the bench's bare view beside it.
+    daphnes = [Daphne(redis.url, application=BARE_APPLICATION) for _ in range(2)]
     servers = Servers([d.http for d in daphnes])
     tally = Tally()
     events: dict[str, float] = {}
@@ -853,42 +854,6 @@ def _stop(server) -> None:
         server.process.kill()
         server.process.wait(timeout=10)
     server.process = None
-
-
-def _daphne(base: type, redis_url: str):
-    """A daphne as ``tests.realtime.servers.Daphne`` starts one (passed as ``base``: it
-    reads Django's settings when imported), serving tests/bench/bare_asgi.py: the
-    project's application with the bench's bare view beside it."""
-
-    class BenchDaphne(base):
-        def start(self) -> None:
-            from tests.realtime.servers import BASE_DIR, test_database_env, wait_until
-
-            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH")}
-            env.update(test_database_env())
-            env.setdefault("SECRET_KEY", "test-only")
-            env["REDIS_URL"] = self.redis_url
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "--websocket_connect_timeout",
-                    "30",
-                    BARE_APPLICATION,
-                ],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            wait_until(self._answers, what="daphne")
-
-    return BenchDaphne(redis_url)
 
 
 def _cpu_of_stat(stat: str, ticks: int) -> float:

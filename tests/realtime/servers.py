@@ -75,10 +75,13 @@ def test_database_env() -> dict[str, str]:
 
 
 class Daphne:
-    def __init__(self, redis_url: str | None, env: dict[str, str] | None = None):
+    def __init__(
+        self, redis_url: str | None, env: dict[str, str] | None = None, application: str = "portguard.asgi:application"
+    ):
         self.port = free_port()
         self.redis_url = redis_url
         self.env = env or {}
+        self.application = application
         self.process: subprocess.Popen | None = None
 
     @property
@@ -109,7 +112,7 @@ class Daphne:
                 # in turn rather than dropped after daphne's default 5 s.
                 "--websocket_connect_timeout",
                 "30",
-                "portguard.asgi:application",
+                self.application,
             ],
             cwd=BASE_DIR,
             env=env,
