@@ -65,7 +65,18 @@ class _Frame:
     def send(self) -> None:
         self.sent = True
         events, self.events = self.events, []
+        _give_back_connection()
         _deliver(events)
+
+
+def _give_back_connection() -> None:
+    """With Django's connection pool, give the request's connection back before waiting on
+    the channel layer: its transaction has committed, and a publish that waits on a busy
+    event loop or an absent Redis must not keep a connection other requests are waiting
+    for. A later query of the request borrows one again."""
+    connection = transaction.get_connection()
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()
 
 
 def _frame_of(connection) -> _Frame:
