@@ -120,6 +120,7 @@ RETRY_SHARE = 0.1  # of the results: sent twice with the same client_uuid
 HTTP_TIMEOUT = 30
 RESYNC_TIMEOUT = 300  # seconds the sockets get to reconnect once the load is over
 BARE_APPLICATION = "tests.bench.bare_asgi:application"
+DAPHNE_POOL = 10  # connections per daphne (DB_POOL_MAX_SIZE), as deploy/portguard.env.example sets it
 BARE_PATH = "/bench/bare-result/"  # bare_asgi.BARE_PATH (importing it would start Django's handlers here)
 
 
@@ -744,8 +745,10 @@ def _phase(scene: Scene, size: Size, faults: bool) -> dict:
     from tests.realtime.servers import Daphne, PrivateRedis
 
     redis = PrivateRedis()
-    # Serving tests/bench/bare_asgi.py: the project's application with the bench's bare view beside it.
-    daphnes = [Daphne(redis.url, application=BARE_APPLICATION) for _ in range(2)]
+    # Serving tests/bench/bare_asgi.py: the project's application with the bench's bare view
+    # beside it; with Django's connection pool, as deploy/portguard.env.example runs them.
+    pool = {"DB_POOL_MAX_SIZE": str(DAPHNE_POOL)}
+    daphnes = [Daphne(redis.url, env=pool, application=BARE_APPLICATION) for _ in range(2)]
     servers = Servers([d.http for d in daphnes])
     tally = Tally()
     events: dict[str, float] = {}
