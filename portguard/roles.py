@@ -181,7 +181,14 @@ class PermissionBackend(ModelBackend):
     on the first permission check of each request; every write checks one, so that is a
     query on every write. Here a ``UNION`` of the two reads them at once; the result is
     the same set, kept on the user object for the request as ``ModelBackend`` keeps it
-    (its ``_user_perm_cache`` and ``_group_perm_cache`` are not filled)."""
+    (its ``_user_perm_cache`` and ``_group_perm_cache`` are not filled), so Django's
+    ``ModelBackend`` listed after it reads no more.
+
+    It logs nobody in: ``ModelBackend`` does, so sessions keep naming it and a session
+    from before this backend stays logged in, and a wrong password is checked once."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

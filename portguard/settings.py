@@ -291,8 +291,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # `manage.py axes_reset_username NAME` (or the users' admin) lifts a lock-out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, its permissions read in one query (portguard.roles).
+    # A user's permissions in one query (portguard.roles); it logs nobody in.
     "portguard.roles.PermissionBackend",
+    # Logins, as before: sessions name this backend. Its permission checks find the
+    # permissions the first one read (the user's _perm_cache) and add no query.
+    "django.contrib.auth.backends.ModelBackend",
 ]
 PORTGUARD_LOGIN_FAILURE_LIMIT = env_int("PORTGUARD_LOGIN_FAILURE_LIMIT", 5)
 PORTGUARD_LOGIN_LOCKOUT_MINUTES = env_int("PORTGUARD_LOGIN_LOCKOUT_MINUTES", 15)

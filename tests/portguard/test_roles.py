@@ -61,3 +61,20 @@ def test_administrator_reads_no_personal_health_data(db):
     assert not [p for p in held if f"{p.content_type.app_label}.{p.content_type.model}" in roles.HEALTH_DATA]
     assert not perms_of(roles.ADMIN) & {"crews.view_screeningtest", "vessels.view_alert", "vessels.view_contact"}
     assert {"crews.view_screeningtest", "vessels.view_alert", "vessels.view_contact"} <= perms_of(roles.HEALTH)
+
+
+def test_logins_and_their_sessions_name_djangos_model_backend(client, inspector, cam_pha):
+    # portguard.roles.PermissionBackend reads permissions and logs nobody in: a session
+    # names Django's ModelBackend, as sessions from before it did, and stays logged in.
+    response = client.post("/login/", {"username": inspector.username, "password": "pw-" + inspector.username})
+    assert response.status_code == 302
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert client.get("/").status_code == 200
+    assert roles.PermissionBackend().authenticate(None, inspector.username, "pw-" + inspector.username) is None
+
+
+def test_permission_checks_read_the_permissions_once(inspector, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert inspector.has_perm("crews.add_screeningtest")
+        assert not inspector.has_perm("vessels.approve_handover")  # every backend asked, none reads again
+    assert inspector.get_all_permissions() == set(perms_of(roles.INSPECTOR))
