@@ -63,6 +63,7 @@ def wait_for_async(page, predicate: str, arg=None) -> None:
 
 # The service worker and its kept pages (the offline tests).
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+ACTIVE = "async () => Boolean((await navigator.serviceWorker.ready).active)"
 KEPT = """async (path) => {
   const names = await caches.keys();
   for (const name of names.filter((n) => n.startsWith("portguard-pages-"))) {
@@ -74,8 +75,16 @@ QUEUED = "async () => (await import('/static/portguard/pwa/outbox.js')).queued()
 
 
 def open_kept(phone, path: str) -> None:
-    """Open a page once the worker controls the phone's pages, so that it is kept."""
+    """Open a page once the worker controls the phone's pages, so that it is kept.
+
+    The wait is for the worker to be active, then a reload: a page loaded after that is
+    controlled. Waiting for the first page to be controlled instead relies on the
+    worker's ``clients.claim()``, which skips a page still loading when it runs (log_in's
+    page registers the worker, then this one opens): that page stays uncontrolled, and
+    a CI run timed out waiting on it (a page still loading is a reserved client, which
+    claim() does not take, w3c/ServiceWorker#1090)."""
     phone.goto(path)
-    phone.wait_for_function(CONTROLLED)
+    wait_for_async(phone, ACTIVE)
     phone.reload()
+    phone.wait_for_function(CONTROLLED)
     wait_for_async(phone, KEPT, path)
