@@ -9,12 +9,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from crews.models import ScreeningTest
-from tests.browser.helpers import KEPT, QUEUED, log_in, open_kept
+from tests.browser.helpers import KEPT, QUEUED, log_in, open_kept, wait_for_async
 from tests.helpers import people_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.browser_side, pytest.mark.django_db(transaction=True)]
@@ -62,6 +64,25 @@ def test_a_visited_port_call_opens_offline_with_when_it_was_fetched(call, phone)
     phone.reload()
     expect(phone.locator("h1.reg")).to_have_text(call.vessel.registration)
     assert not phone.locator("[data-offline-banner]").is_visible()
+
+
+def test_the_first_page_opened_before_the_worker_ran_is_kept_too(call, inspector, phone, live_server):
+    """Signed in already (a session cookie, no page opened before), the port call page is the
+    first page the phone loads: it does not come through the worker, which is only then
+    installed, yet it is kept and opens offline with no second visit."""
+    client = Client()
+    client.force_login(inspector, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    phone.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+    path = f"/port-calls/{call.pk}/"
+    phone.goto(path)
+    assert phone.evaluate("performance.getEntriesByType('navigation')[0].workerStart") == 0
+    wait_for_async(phone, KEPT, path)
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("[data-offline-banner]")).to_be_visible()
+    assert phone.locator("h1.reg").inner_text() == call.vessel.registration
+    assert phone.locator("li.person").count() == 3
 
 
 def test_the_wharf_dashboard_and_the_arrival_form_open_offline_once_visited(call, phone):

@@ -142,9 +142,26 @@ self.addEventListener("sync", (event) => {
   }
 });
 
-// A page asks to forget what is kept (logging out on a shared phone).
+// A page opened before this worker ran asks to be kept: it is fetched again and kept as
+// a page fetched through the worker would have been.
+async function keepPage(href) {
+  const url = new URL(href);
+  if (url.origin !== self.location.origin || !keptPage(url)) {
+    return;
+  }
+  const request = new Request(url.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  const response = await fetch(request);
+  const type = response.headers.get("Content-Type") || "";
+  if (response.ok && !response.redirected && type.startsWith("text/html")) {
+    await keep(request, response);
+  }
+}
+
+// A page asks to forget what is kept (logging out on a shared phone), or to be kept.
 self.addEventListener("message", (event) => {
   if (event.data === "forget-pages") {
     event.waitUntil(caches.delete(PAGE_CACHE));
+  } else if (event.data && event.data.type === "keep") {
+    event.waitUntil(keepPage(event.data.url).catch(() => {}));
   }
 });

@@ -45,10 +45,26 @@ if (keptAt || !navigator.onLine) {
 window.addEventListener("offline", showOffline);
 window.addEventListener("online", hideOffline);
 
+// A page that did not come through the worker (the first one opened, while the worker was
+// still installing) is not kept by it: once the worker runs, it is asked to fetch and keep
+// this page too, so that every page visited once opens offline.
+function cameThroughWorker() {
+  const [entry] = performance.getEntriesByType("navigation");
+  return Boolean(entry && entry.workerStart > 0);
+}
+
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register(texts.worker || "/sw.js", { scope: "/" }).catch(() => {
-    /* the pages work without it */
-  });
+  navigator.serviceWorker
+    .register(texts.worker || "/sw.js", { scope: "/" })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      if (!keptAt && !cameThroughWorker() && registration.active) {
+        registration.active.postMessage({ type: "keep", url: location.href });
+      }
+    })
+    .catch(() => {
+      /* the pages work without it */
+    });
 }
 
 // On a shared phone, the next person must not open the last one's pages offline.
