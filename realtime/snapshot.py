@@ -16,7 +16,7 @@ from vessels.declarations import declaration_summary, expected_arrivals
 from vessels.events import positive_alert_payload
 from vessels.models import Alert, PortCall, Wharf
 from vessels.scope import visible_port_calls, visible_wharves
-from vessels.status import call_summary, clearance_for
+from vessels.status import call_summaries
 
 
 def dashboard_snapshot(
@@ -33,12 +33,12 @@ def dashboard_snapshot(
     keep stock); the pages show each place's forecast themselves."""
     wharves = [wharf] if wharf is not None else list(visible_wharves(user))
     calls = list(visible_port_calls(user).filter(wharf__in=wharves, departed_at__isnull=True))
-    clearances = clearance_for(calls)
+    summaries = call_summaries(calls)
     stations = KcsStation.objects.filter(wharf=wharf).select_related("wharf") if wharf is not None else []
     return {
         "type": "snapshot",
         "wharves": [{"code": w.code, "name": w.name, "locality": w.locality} for w in wharves],
-        "port_calls": [call_summary(call, clearances[call.pk]) for call in calls],
+        "port_calls": [summaries[call.pk] for call in calls],
         "overdue_staff": overdue_staff(stations),
         "alerts": open_positive_alerts(calls, wharves),
         "kits_short": short_places(wharves, timezone.localdate()) if kits else [],

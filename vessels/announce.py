@@ -7,7 +7,7 @@ from django.db import connection
 
 from realtime.broadcast import send_event_on_commit
 from vessels.scope import lock_port_calls
-from vessels.status import call_summary, clearance_for, clearance_of
+from vessels.status import call_summaries, call_summary, clearance_of
 
 from .clearance import CallClearance
 from .models import PortCall
@@ -32,11 +32,9 @@ def announce_port_calls(calls: Sequence[PortCall], now: datetime | None = None) 
     # that two such writers wait for each other rather than deadlock.
     lock_port_calls([c.pk for c in calls])
     bump_versions(calls)
-    clearances = clearance_for(calls, now)
+    summaries = call_summaries(calls, now)
     for call in calls:
-        send_event_on_commit(
-            call.wharf.code, "port_call.updated", {"port_call": call_summary(call, clearances[call.pk])}
-        )
+        send_event_on_commit(call.wharf.code, "port_call.updated", {"port_call": summaries[call.pk]})
 
 
 def bump_versions(calls: Iterable[PortCall]) -> None:
