@@ -7,7 +7,11 @@ or a negative adjustment. After such a write at a place that keeps stock (it has
 delivery), the place is *newly* short when its usable stock does not cover the need of
 the next ``SHORT_DAYS`` days and did just before the write; a place already short says
 nothing more, so a dashboard is told once, and a dashboard opened later reads the places
-short now from its snapshot (``short_places``)."""
+short now from its snapshot (``short_places``).
+
+The other way, a delivery or a count that adds rapid kits at a place that was short and
+covers it again sends ``kits.restocked``, so that the dashboards showing the shortage
+drop it."""
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,9 +26,10 @@ from vessels.models import Wharf
 from .choices import KitKind, TestKind
 from .kit_forecast import SHORT_DAYS, DayNeed, forecast, needs_of, project
 from .kit_stock import Place, PlaceKey, PlaceStock, stock_of
-from .models import KcsStation, KitAdjustment, ScreeningTest
+from .models import KcsStation, KitAdjustment, KitDelivery, ScreeningTest
 
 EVENT = "kits.short"
+RESTOCKED = "kits.restocked"
 
 
 def newly_short(
@@ -38,14 +43,29 @@ def newly_short(
     return days
 
 
-def shortage_payload(place: Place, days: Sequence[DayNeed]) -> dict[str, Any]:
-    """A short place as its ``kits.short`` event and its snapshot entry carry it: the kits
-    usable today, the need of the days ahead and the first day not covered."""
+def newly_covered(
+    before: Iterable[tuple[date, int]], after: Iterable[tuple[date, int]], needs: Sequence[tuple[date, int]]
+) -> bool:
+    """Whether the rapid lots ``after`` a write cover every day of ``needs`` and the lots
+    ``before`` it did not. Pure."""
+    return all(day.covered for day in project(after, needs)) and not all(day.covered for day in project(before, needs))
+
+
+def place_payload(place: Place) -> dict[str, Any]:
+    """A place as its events name it: station or wharf, its code and name, its wharf."""
     return {
         "place_kind": "station" if place.is_station else "wharf",
         "code": place.code,
         "name": place.name,
         "wharf": _wharf_of(place).code,
+    }
+
+
+def shortage_payload(place: Place, days: Sequence[DayNeed]) -> dict[str, Any]:
+    """A short place as its ``kits.short`` event and its snapshot entry carry it: the kits
+    usable today, the need of the days ahead and the first day not covered."""
+    return {
+        **place_payload(place),
         "left": days[0].available,
         "need": sum(day.need for day in days),
         "days": len(days),
@@ -112,12 +132,31 @@ def after_results(tests: Sequence[ScreeningTest], now: datetime) -> None:
 def after_adjustment(place: Place, before: PlaceStock, adjustment: KitAdjustment, now: datetime) -> None:
     """After ``adjustment`` is saved at ``place`` whose stock was ``before`` (call inside
     its transaction): ``kits.short`` on commit if it took rapid kits out and made the
-    place newly short. One or two queries (the need), none for kits added."""
-    if adjustment.kind != KitKind.RAPID or adjustment.quantity >= 0:
+    place newly short, ``kits.restocked`` if it added some and covered the place again.
+    One or two queries (the need)."""
+    if adjustment.kind != KitKind.RAPID or not adjustment.quantity:
         return
     after = before.changed(adjusted={adjustment.lot: adjustment.quantity})
+    if adjustment.quantity > 0:
+        _send_restocked(place, before, after, now)
+        return
     needs = sorted(needs_of([place], timezone.localdate(now), SHORT_DAYS)[place.key].items())
     _send([(place, newly_short(before.rapid_lots(), after.rapid_lots(), needs))])
+
+
+def after_delivery(place: Place, delivery: KitDelivery, now: datetime) -> None:
+    """After a rapid ``delivery`` is saved at ``place``, which kept stock before it (call
+    inside its transaction): ``kits.restocked`` on commit if it covered the place again.
+    Two or three queries (the stock, the need)."""
+    after = stock_of([place])[place.key]
+    before = after.changed(adjusted={delivery.lot: -delivery.quantity})
+    _send_restocked(place, before, after, now)
+
+
+def _send_restocked(place: Place, before: PlaceStock, after: PlaceStock, now: datetime) -> None:
+    needs = sorted(needs_of([place], timezone.localdate(now), SHORT_DAYS)[place.key].items())
+    if newly_covered(before.rapid_lots(), after.rapid_lots(), needs):
+        send_events_on_commit([(_wharf_of(place).code, RESTOCKED, place_payload(place))])
 
 
 def short_places(wharves: Sequence[Wharf], today: date) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from portguard.roles import require_perm
 from vessels.models import Wharf
 
 from .choices import KIT_REMOVALS, KitAdjustmentReason, KitKind
-from .kit_alerts import after_adjustment
+from .kit_alerts import after_adjustment, after_delivery, keeps_stock
 from .kit_stock import Place, may_see, stock_at
 from .models import KcsStation, KitAdjustment, KitDelivery
 
@@ -123,6 +123,8 @@ def record_delivery(user, place: Place, data: DeliveryData, now: datetime | None
                 client_uuid=data.client_uuid,
             )
             if kind == KitKind.RAPID:
+                if keeps_stock(place):  # a place keeping none was never short
+                    after_delivery(place, delivery, now)
                 _keeps_stock_since(place, received_at)
     except IntegrityError:
         stored = _stored(KitDelivery, user, place, data.client_uuid)

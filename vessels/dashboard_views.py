@@ -87,6 +87,8 @@ def live_config(socket_path: str) -> dict[str, Any]:
                 "Wharf %(code)s %(name)s is running short of rapid test kits: %(left)s left, "
                 "%(need)s needed in the next %(days)s days (runs out on %(date)s)."
             ),
+            "kitsRestockedStation": _("KCS station %(code)s %(name)s has enough rapid test kits again."),
+            "kitsRestockedWharf": _("Wharf %(code)s %(name)s has enough rapid test kits again."),
         },
     }
 

@@ -1,6 +1,7 @@
 """The live alert of a KCS station short of rapid kits (rule R7) on an open wharf
 dashboard, in a real browser served by a real daphne process: a result that leaves the
-station under 2 days of kits shows it, in words, without a reload."""
+station under 2 days of kits shows it, in words, without a reload, and a delivery that
+covers it again takes it away."""
 
 import json
 import urllib.request
@@ -24,6 +25,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def fast_password_hasher():
     """Keep the default password hashers: the daphne process checks the passwords."""
+
+
+def post(url: str, token: str, body: dict) -> int:
+    """POST a JSON body to the API with a token; the answer's status."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        return response.status
 
 
 def test_a_result_leaving_a_station_short_shows_the_alert_on_the_open_dashboard(
@@ -50,14 +63,7 @@ def test_a_result_leaving_a_station_short_shows_the_alert_on_the_open_dashboard(
         "result": "negative",
         "kit_lot": "LOT-S",
     }
-    request = urllib.request.Request(
-        daphne.http + "/api/v1/tests/",
-        data=json.dumps(payload).encode(),
-        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 201
+    assert post(daphne.http + "/api/v1/tests/", token, payload) == 201
 
     sentence = (
         "Trạm KCS KCS-CP-03 Mông Dương sắp hết kit test nhanh: còn 3, cần 4 trong 2 ngày tới "
@@ -67,5 +73,13 @@ def test_a_result_leaving_a_station_short_shows_the_alert_on_the_open_dashboard(
     expect(alert).to_contain_text("Sắp hết kit test nhanh")
     expect(alert.locator('[data-kits-short-place="station:KCS-CP-03"]')).to_have_text(sentence)
     expect(dashboard.locator("[data-feed] .feed-kits")).to_contain_text(sentence)
-    assert dashboard.evaluate("window.sameDocument") is True
     dashboard.screenshot(path=tmp_path / "live-kits-short.png", full_page=True)
+
+    # Kits delivered: the station is covered again, and the box goes.
+    delivery = {"lot": "LOT-R", "expires_on": (today + timedelta(days=60)).isoformat(), "quantity": 10}
+    assert post(daphne.http + "/api/v1/stations/KCS-CP-03/kits/deliveries/", token, delivery) == 201
+    expect(alert).to_be_hidden()
+    expect(dashboard.locator("[data-feed] .feed-kits").first).to_contain_text(
+        "Trạm KCS KCS-CP-03 Mông Dương đã đủ kit test nhanh trở lại."
+    )
+    assert dashboard.evaluate("window.sameDocument") is True

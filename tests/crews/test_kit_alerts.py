@@ -12,7 +12,7 @@ import time_machine
 from django.apps import apps as django_apps
 
 from crews.choices import KitAdjustmentReason, TestKind, TestResult
-from crews.kit_alerts import after_results, keeps_stock, newly_short, short_places
+from crews.kit_alerts import after_results, keeps_stock, newly_covered, newly_short, short_places
 from crews.kit_stock import Place
 from crews.kits import AdjustmentData, DeliveryData, record_adjustment, record_delivery
 from crews.models import KcsStation, Person
@@ -118,6 +118,57 @@ def test_a_negative_adjustment_can_make_a_place_short_and_a_count_that_adds_cann
     with django_capture_on_commit_callbacks(execute=True):
         record_adjustment(supervisor, place, AdjustmentData("LOT-S", KitAdjustmentReason.DAMAGED, 3), now=NOW)
     assert [(e["code"], e["left"], e["need"]) for e in short_events(broadcasts)] == [("KCS-CP-03", 3, 4)]
+
+
+def restocked_events(broadcasts) -> list[dict]:
+    return [event for event in broadcasts if event["type"] == "kits.restocked"]
+
+
+def test_newly_covered_compares_the_stock_before_and_after_the_write():
+    needs = [(START, 2), (START + timedelta(days=1), 2)]
+    assert newly_covered([(FAR, 3)], [(FAR, 4)], needs)
+    assert not newly_covered([(FAR, 2)], [(FAR, 3)], needs)  # still short
+    assert not newly_covered([(FAR, 4)], [(FAR, 9)], needs)  # was not short
+    # Kits that expire tonight cover today only.
+    assert not newly_covered([(FAR, 1)], [(FAR, 1), (START, 5)], needs)
+
+
+def test_a_delivery_that_covers_a_short_station_again_sends_kits_restocked(
+    supervisor, staffed, broadcasts, django_capture_on_commit_callbacks
+):
+    place = stocked(supervisor, Place(station=staffed), 2)
+    assert restocked_events(broadcasts) == []  # the first delivery: no stock was kept before
+    with django_capture_on_commit_callbacks(execute=True):
+        # Expires tonight: today's 2 tests use it and 1 of the 2, tomorrow's have 1 of 2.
+        stocked(supervisor, place, 1, lot="LOT-T", expires_on=START)
+    assert restocked_events(broadcasts) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        stocked(supervisor, place, 1, lot="LOT-U")
+    assert restocked_events(broadcasts) == [
+        {
+            "type": "kits.restocked",
+            "place_kind": "station",
+            "code": "KCS-CP-03",
+            "name": "Trạm KCS Mông Dương",
+            "wharf": "CP-03",
+        }
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        stocked(supervisor, place, 10, lot="LOT-V")  # covered already: nothing more
+    assert len(restocked_events(broadcasts)) == 1
+    assert dashboard_snapshot(supervisor, staffed.wharf, kits=True)["kits_short"] == []
+
+
+def test_a_count_that_finds_kits_can_cover_a_place_again_and_a_removal_cannot(
+    supervisor, staffed, broadcasts, django_capture_on_commit_callbacks
+):
+    place = stocked(supervisor, Place(station=staffed), 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_adjustment(supervisor, place, AdjustmentData("LOT-S", KitAdjustmentReason.DAMAGED, 1), now=NOW)
+    assert restocked_events(broadcasts) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        record_adjustment(supervisor, place, AdjustmentData("LOT-S", KitAdjustmentReason.COUNTED, 2), now=NOW)
+    assert [(e["code"], e["place_kind"]) for e in restocked_events(broadcasts)] == [("KCS-CP-03", "station")]
 
 
 def test_a_wharf_is_short_when_its_kits_do_not_cover_the_people_expected(

@@ -86,3 +86,47 @@ async def test_a_result_leaving_a_station_short_reaches_its_wharf_and_the_provin
     assert [(e["code"], e["left"]) for e in (await receive_json(later))["kits_short"]] == [("KCS-CP-03", 3)]
     for socket in [*sockets.values(), later]:
         await socket.disconnect()
+
+
+def deliver_through(door: str, supervisor, station) -> None:
+    expires_on = timezone.localdate() + timedelta(days=60)
+    if door == "api":
+        body = {"lot": "LOT-R", "expires_on": expires_on.isoformat(), "quantity": 10}
+        url = f"/api/v1/stations/{station.code}/kits/deliveries/"
+        assert client_for(supervisor).post(url, body, format="json").status_code == 201
+    else:
+        client = Client()
+        client.force_login(supervisor)
+        form = {
+            "delivery-lot": "LOT-R",
+            "delivery-expires_on": expires_on.isoformat(),
+            "delivery-quantity": "10",
+            "delivery-received_at": local(timezone.now() - timedelta(minutes=1)),
+        }
+        assert client.post(reverse("station-kit-deliveries", args=[station.code]), form).status_code == 302
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+async def test_a_delivery_that_covers_a_short_station_again_tells_its_wharf_and_the_province(
+    door, cam_pha, inspector, authority, supervisor
+):
+    station = await database_sync_to_async(short_station)(cam_pha, supervisor)
+    await database_sync_to_async(record_through)("api", supervisor, station)  # 3 kits left for 4 tests
+    sockets = {}
+    for name, path, user in [("wharf", "/ws/wharves/CP-03/", inspector), ("province", "/ws/province/", authority)]:
+        sockets[name], _connected = await connect(path, await database_sync_to_async(token_header)(user))
+        assert [e["code"] for e in (await receive_json(sockets[name]))["kits_short"]] == ["KCS-CP-03"]
+
+    await database_sync_to_async(deliver_through)(door, supervisor, station)
+    for socket in sockets.values():
+        assert await receive_json(socket) == {
+            "type": "kits.restocked",
+            "place_kind": "station",
+            "code": "KCS-CP-03",
+            "name": "Trạm KCS Mông Dương",
+            "wharf": "CP-03",
+        }
+    later, _connected = await connect("/ws/wharves/CP-03/", await database_sync_to_async(token_header)(inspector))
+    assert (await receive_json(later))["kits_short"] == []
+    for socket in [*sockets.values(), later]:
+        await socket.disconnect()

@@ -1,7 +1,7 @@
 // What the dashboard knows, and how each server event changes it. No DOM here: the view
 // and the alert banner are handed in.
 
-import { fill, kitsShortLine, overdueWhat } from "./words.js";
+import { fill, kitsRestockedLine, kitsShortLine, overdueWhat } from "./words.js";
 
 export function createState() {
   const state = {
@@ -28,9 +28,14 @@ export function createState() {
       });
     },
 
-    // A place newly short of rapid kits: shown until a snapshot no longer lists it.
+    // A place newly short of rapid kits: shown until it is restocked (kits.restocked) or
+    // a snapshot no longer lists it.
     updateKitsShort(entry) {
       state.kitsShort.set(kitsShortKey(entry), entry);
+    },
+
+    dropKitsShort(entry) {
+      state.kitsShort.delete(kitsShortKey(entry));
     },
 
     // Two server processes may publish updates of one call in the wrong order: keep the
@@ -201,6 +206,11 @@ export function createHandler({ config, state, view, alerts }) {
         state.updateKitsShort(message);
         view.renderKitsShort();
         view.addFeed("kits", kitsShortLine(message, text));
+        break;
+      case "kits.restocked":
+        state.dropKitsShort(message);
+        view.renderKitsShort();
+        view.addFeed("kits", kitsRestockedLine(message, text));
         break;
       default:
         break;

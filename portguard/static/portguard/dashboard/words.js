@@ -59,6 +59,14 @@ export function kitsShortLine(entry, text) {
   });
 }
 
+// A station or wharf covered again by a delivery or a count (a kits.restocked event), in words.
+export function kitsRestockedLine(entry, text) {
+  return fill(entry.place_kind === "station" ? text.kitsRestockedStation : text.kitsRestockedWharf, {
+    code: entry.code,
+    name: entry.name,
+  });
+}
+
 // The test a KCS staff member is overdue for: "■ RT-PCR 12/08" or the rapid test's shift.
 export function overdueWhat(entry, text) {
   const date = entry.date.split("-");
