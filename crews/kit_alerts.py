@@ -25,7 +25,7 @@ from vessels.models import Wharf
 
 from .choices import KitKind, TestKind
 from .kit_forecast import SHORT_DAYS, DayNeed, forecast, needs_of, project
-from .kit_stock import Place, PlaceKey, PlaceStock, stock_of
+from .kit_stock import Place, PlaceKey, PlaceStock, stock_at, stock_of
 from .models import KcsStation, KitAdjustment, KitDelivery, ScreeningTest
 
 EVENT = "kits.short"
@@ -140,22 +140,25 @@ def after_adjustment(place: Place, before: PlaceStock, adjustment: KitAdjustment
     if adjustment.quantity > 0:
         _send_restocked(place, before, after, now)
         return
-    needs = sorted(needs_of([place], timezone.localdate(now), SHORT_DAYS)[place.key].items())
-    _send([(place, newly_short(before.rapid_lots(), after.rapid_lots(), needs))])
+    _send([(place, newly_short(before.rapid_lots(), after.rapid_lots(), _needs_ahead(place, now)))])
 
 
 def after_delivery(place: Place, delivery: KitDelivery, now: datetime) -> None:
     """After a rapid ``delivery`` is saved at ``place``, which kept stock before it (call
     inside its transaction): ``kits.restocked`` on commit if it covered the place again.
     Two or three queries (the stock, the need)."""
-    after = stock_of([place])[place.key]
+    after = stock_at(place)
     before = after.changed(adjusted={delivery.lot: -delivery.quantity})
     _send_restocked(place, before, after, now)
 
 
+def _needs_ahead(place: Place, now: datetime) -> list[tuple[date, int]]:
+    """The place's need of rapid kits for each of the ``SHORT_DAYS`` days from today."""
+    return sorted(needs_of([place], timezone.localdate(now), SHORT_DAYS)[place.key].items())
+
+
 def _send_restocked(place: Place, before: PlaceStock, after: PlaceStock, now: datetime) -> None:
-    needs = sorted(needs_of([place], timezone.localdate(now), SHORT_DAYS)[place.key].items())
-    if newly_covered(before.rapid_lots(), after.rapid_lots(), needs):
+    if newly_covered(before.rapid_lots(), after.rapid_lots(), _needs_ahead(place, now)):
         send_events_on_commit([(_wharf_of(place).code, RESTOCKED, place_payload(place))])
 
 
